@@ -1,0 +1,114 @@
+/**
+ * Pixel resampling for network inputs, in plain TypeScript over a decoded RGB (or grey) buffer.
+ *
+ * MTCNN needs a whole-image resize per pyramid scale and then hundreds of small crops (24×24 for R-Net,
+ * 48×48 for O-Net) whose source boxes may leave the image. Calling the image library per crop would cost
+ * far more than the arithmetic, so crops are cut here: downscaling averages the covered source area
+ * (like OpenCV's INTER_AREA, which the reference uses) in O(1) per output pixel through a summed-area
+ * table; upscaling samples bilinearly. Parts of a box outside the image read as 0 (zero padding).
+ */
+
+export interface PixelImage {
+  /** Interleaved pixels, row-major, `channels` bytes per pixel. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** A summed-area table per channel, built once per image and shared by every crop. */
+export class AreaSampler {
+  /** (width + 1) × (height + 1) × channels running sums; Float64 keeps every sum exact. */
+  private readonly sums: Float64Array;
+  private readonly stride: number;
+
+  constructor(readonly image: PixelImage) {
+    const { data, width, height, channels } = image;
+    this.stride = (width + 1) * channels;
+    this.sums = new Float64Array((height + 1) * this.stride);
+    for (let y = 0; y < height; y++) {
+      const rowAbove = y * this.stride;
+      const row = (y + 1) * this.stride;
+      for (let c = 0; c < channels; c++) {
+        let running = 0;
+        for (let x = 0; x < width; x++) {
+          running += data[(y * width + x) * channels + c] as number;
+          this.sums[row + (x + 1) * channels + c] = (this.sums[rowAbove + (x + 1) * channels + c] as number) + running;
+        }
+      }
+    }
+  }
+
+  /** Sum of channel c over the integer pixel rectangle [x0, x1) × [y0, y1), clipped to the image. */
+  private rectSum(x0: number, y0: number, x1: number, y1: number, c: number): number {
+    const { width, height, channels } = this.image;
+    const ax = Math.max(0, Math.min(width, x0));
+    const bx = Math.max(0, Math.min(width, x1));
+    const ay = Math.max(0, Math.min(height, y0));
+    const by = Math.max(0, Math.min(height, y1));
+    if (bx <= ax || by <= ay) return 0;
+    const s = this.sums;
+    const st = this.stride;
+    return (
+      (s[by * st + bx * channels + c] as number) -
+      (s[ay * st + bx * channels + c] as number) -
+      (s[by * st + ax * channels + c] as number) +
+      (s[ay * st + ax * channels + c] as number)
+    );
+  }
+
+  /**
+   * Resamples the source rectangle [x, x + w) × [y, y + h) (may extend past the image) to outW × outH,
+   * writing `transform(value)` for every channel into `out` at `offset`, NHWC order.
+   */
+  crop(
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+    outW: number,
+    outH: number,
+    out: Float32Array,
+    offset: number,
+    transform: (v: number) => number,
+  ): void {
+    const { channels } = this.image;
+    const sx = w / outW;
+    const sy = h / outH;
+    let o = offset;
+    for (let j = 0; j < outH; j++) {
+      for (let i = 0; i < outW; i++) {
+        if (sx >= 1 && sy >= 1) {
+          // Area average over the covered pixels; out-of-image pixels count as zeros.
+          const x0 = Math.round(x + i * sx);
+          const x1 = Math.max(x0 + 1, Math.round(x + (i + 1) * sx));
+          const y0 = Math.round(y + j * sy);
+          const y1 = Math.max(y0 + 1, Math.round(y + (j + 1) * sy));
+          const n = (x1 - x0) * (y1 - y0);
+          for (let c = 0; c < channels; c++) out[o++] = transform(this.rectSum(x0, y0, x1, y1, c) / n);
+        } else {
+          for (let c = 0; c < channels; c++) {
+            out[o++] = transform(this.bilinear(x + (i + 0.5) * sx - 0.5, y + (j + 0.5) * sy - 0.5, c));
+          }
+        }
+      }
+    }
+  }
+
+  private pixel(px: number, py: number, c: number): number {
+    const { data, width, height, channels } = this.image;
+    if (px < 0 || py < 0 || px >= width || py >= height) return 0;
+    return data[(py * width + px) * channels + c] as number;
+  }
+
+  private bilinear(fx: number, fy: number, c: number): number {
+    const x0 = Math.floor(fx);
+    const y0 = Math.floor(fy);
+    const ax = fx - x0;
+    const ay = fy - y0;
+    return (
+      (1 - ay) * ((1 - ax) * this.pixel(x0, y0, c) + ax * this.pixel(x0 + 1, y0, c)) +
+      ay * ((1 - ax) * this.pixel(x0, y0 + 1, c) + ax * this.pixel(x0 + 1, y0 + 1, c))
+    );
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The one place Facets creates onnxruntime inference sessions: one cached session per model,
+ * execution providers tried in order (CUDA, DirectML, CoreML, then CPU) with a clean fallback, and a
+ * record of the provider each model actually runs on.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { type Manifest, type ModelEntry, findModel, readManifest } from '../../models/build/manifest.js';
+import { modelsDir } from '../paths.js';
+
+export type Provider = 'cuda' | 'dml' | 'coreml' | 'cpu';
+export const PROVIDER_ORDER: readonly Provider[] = ['cuda', 'dml', 'coreml', 'cpu'];
+
+export interface SessionOptions {
+  /** Providers to try, in order; CPU is always the last resort. Default: FACETS_PROVIDERS or all. */
+  providers?: Provider[];
+  /** onnxruntime intra-op threads per session (0 = onnxruntime's default). Default: FACETS_THREADS or 0. */
+  intraOpThreads?: number;
+}
+
+export interface LoadedModel {
+  entry: ModelEntry;
+  session: ort.InferenceSession;
+  provider: Provider;
+  /** Why providers earlier in the order were skipped. */
+  fallbacks: string[];
+}
+
+/** Providers the installed onnxruntime-node binary can offer at all on this platform. */
+export function availableProviders(): Provider[] {
+  const backends = new Set(ort.listSupportedBackends().map((b) => b.name));
+  return PROVIDER_ORDER.filter((p) => p === 'cpu' || backends.has(p));
+}
+
+export function parseProviders(value: string | undefined): Provider[] | undefined {
+  if (!value) return undefined;
+  const list = value.split(',').map((s) => s.trim().toLowerCase());
+  for (const p of list) {
+    if (!(PROVIDER_ORDER as readonly string[]).includes(p)) {
+      throw new Error(`unknown execution provider "${p}" (choose from ${PROVIDER_ORDER.join(', ')})`);
+    }
+  }
+  return list as Provider[];
+}
+
+export class ModelStore {
+  private readonly sessions = new Map<string, Promise<LoadedModel>>();
+  private manifestCache: Manifest | undefined;
+
+  constructor(
+    private readonly dir: string = modelsDir(),
+    private readonly options: SessionOptions = {},
+  ) {}
+
+  get manifest(): Manifest {
+    return (this.manifestCache ??= readManifest(this.dir));
+  }
+
+  entry(name: string): ModelEntry {
+    return findModel(this.manifest, name);
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, this.entry(name).file);
+  }
+
+  /** The cached session for a model, created on first use. */
+  load(name: string): Promise<LoadedModel> {
+    let pending = this.sessions.get(name);
+    if (!pending) {
+      pending = this.create(name);
+      this.sessions.set(name, pending);
+      pending.catch(() => this.sessions.delete(name));
+    }
+    return pending;
+  }
+
+  /** Providers of the sessions created so far. */
+  async loaded(): Promise<LoadedModel[]> {
+    return Promise.all(this.sessions.values());
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const m of await Promise.allSettled(all)) {
+      if (m.status === 'fulfilled') await m.value.session.release();
+    }
+  }
+
+  private async create(name: string): Promise<LoadedModel> {
+    const entry = this.entry(name);
+    const file = path.join(this.dir, entry.file);
+    if (!existsSync(file)) {
+      throw new Error(`model ${name}: ${file} is missing — run the setup command (npm run setup) to build the models`);
+    }
+    const bytes = readFileSync(file);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== entry.sha256) {
+      throw new Error(
+        `model ${name}: ${file} has sha256 ${digest}, expected ${entry.sha256} — rebuild with npm run models`,
+      );
+    }
+    const wanted = this.options.providers ?? parseProviders(process.env['FACETS_PROVIDERS']) ?? [...PROVIDER_ORDER];
+    const order = [...wanted.filter((p) => p !== 'cpu'), 'cpu' as const];
+    const available = new Set(availableProviders());
+    const threads = this.options.intraOpThreads ?? Number(process.env['FACETS_THREADS'] ?? 0);
+    const fallbacks: string[] = [];
+    for (const provider of order) {
+      if (!available.has(provider)) {
+        fallbacks.push(`${provider}: not in this onnxruntime build`);
+        continue;
+      }
+      try {
+        const session = await ort.InferenceSession.create(bytes, {
+          executionProviders: [provider],
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: 'all',
+        });
+        return { entry, session, provider, fallbacks };
+      } catch (err) {
+        fallbacks.push(`${provider}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    throw new Error(`model ${name}: no execution provider could load it (${fallbacks.join('; ')})`);
+  }
+}

@@ -1,0 +1,1 @@
+declare const __FACETS_VERSION__: string;

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AreaSampler } from '../../main/engine/image/resample.js';
+
+// 4×2 single-channel image:  1 2 3 4 / 5 6 7 8
+const image = { data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), width: 4, height: 2, channels: 1 };
+const identity = (v: number) => v;
+
+test('downscaling averages the covered area exactly', () => {
+  const out = new Float32Array(2);
+  new AreaSampler(image).crop(0, 0, 4, 2, 2, 1, out, 0, identity);
+  assert.deepEqual([...out], [(1 + 2 + 5 + 6) / 4, (3 + 4 + 7 + 8) / 4]);
+});
+
+test('parts of a crop outside the image are zero padded', () => {
+  const out = new Float32Array(4);
+  new AreaSampler(image).crop(-2, 0, 4, 2, 2, 2, out, 0, identity);
+  assert.deepEqual([...out], [0, (1 + 2) / 2, 0, (5 + 6) / 2]);
+});
+
+test('the transform is applied and the crop lands at the offset, NHWC', () => {
+  const rgb = { data: Uint8Array.from([255, 0, 127, 0, 255, 128]), width: 2, height: 1, channels: 3 };
+  const out = new Float32Array(8).fill(9);
+  new AreaSampler(rgb).crop(0, 0, 2, 1, 2, 1, out, 2, (v) => (v - 127.5) * 0.0078125);
+  assert.deepEqual([...out], [9, 9, 0.99609375, -0.99609375, -0.00390625, -0.99609375, 0.99609375, 0.00390625]);
+});
+
+test('upscaling samples bilinearly between pixel centres', () => {
+  const out = new Float32Array(8);
+  new AreaSampler(image).crop(0, 0, 2, 1, 4, 2, out, 0, identity);
+  // Source pixels 1 and 2 on row 0; below row 0 lies row 1 (5, 6) — y maps to -0.25 and 0.25.
+  assert.equal(out[1], 0.75 * (0.75 * 1 + 0.25 * 2) + 0.25 * 0);
+  assert.ok(out.every((v) => Number.isFinite(v)));
+});
