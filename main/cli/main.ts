@@ -3,10 +3,12 @@
  */
 import { packageVersion } from '../paths.js';
 import type { Command } from './command.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { evalCommand } from './commands/eval.js';
 import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 
-const COMMANDS: Command[] = [modelsCommand, serveCommand];
+const COMMANDS: Command[] = [analyzeCommand, evalCommand, modelsCommand, serveCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { type Manifest, type ModelEntry, findModel, readManifest } from '../../models/build/manifest.js';
@@ -28,10 +29,29 @@ export interface LoadedModel {
   fallbacks: string[];
 }
 
-/** Providers the installed onnxruntime-node binary can offer at all on this platform. */
+/**
+ * Providers the installed onnxruntime-node can offer on this platform. A provider that is not bundled
+ * (CUDA: its libraries are an opt-in download, see README) counts only when its library is present,
+ * so machines without it never pay for, or log, a failed attempt.
+ */
 export function availableProviders(): Provider[] {
-  const backends = new Set(ort.listSupportedBackends().map((b) => b.name));
-  return PROVIDER_ORDER.filter((p) => p === 'cpu' || backends.has(p));
+  const backends = ort.listSupportedBackends();
+  return PROVIDER_ORDER.filter((p) => {
+    if (p === 'cpu') return true;
+    const backend = backends.find((b) => b.name === p);
+    if (!backend) return false;
+    return backend.bundled || existsSync(path.join(ortBinaryDir(), providerLibrary(p)));
+  });
+}
+
+function ortBinaryDir(): string {
+  const pkg = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+function providerLibrary(provider: Provider): string {
+  if (process.platform === 'win32') return `onnxruntime_providers_${provider}.dll`;
+  return `libonnxruntime_providers_${provider}.${process.platform === 'darwin' ? 'dylib' : 'so'}`;
 }
 
 export function parseProviders(value: string | undefined): Provider[] | undefined {

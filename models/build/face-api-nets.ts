@@ -37,7 +37,8 @@ function depthwiseToOnnx(t: NamedTensor): { data: Float32Array; dims: number[] }
   if (m !== 1) throw new Error(`depthwise multiplier ${m} not supported`);
   const out = new Float32Array(t.data.length);
   for (let h = 0; h < kh; h++)
-    for (let w = 0; w < kw; w++) for (let ch = 0; ch < c; ch++) out[(ch * kh + h) * kw + w] = t.data[(h * kw + w) * c + ch] as number;
+    for (let w = 0; w < kw; w++)
+      for (let ch = 0; ch < c; ch++) out[(ch * kh + h) * kw + w] = t.data[(h * kw + w) * c + ch] as number;
   return { data: out, dims: [c, 1, kh, kw] };
 }
 
@@ -178,7 +179,10 @@ function residualDown(b: NetBuilder, x: string, prefix: string, size: number, ch
 
 /** 'input' [batch, 150, 150, 3] RGB 0..255 → 'embedding' [batch, 128] (FaceRecognitionNet.forwardInput). */
 export function buildFaceRecognition(sourceDir: string): Uint8Array {
-  const b = new NetBuilder('faceapi_recognition', loadFaceApiWeights(path.join(sourceDir, 'weights'), 'face_recognition_model'));
+  const b = new NetBuilder(
+    'faceapi_recognition',
+    loadFaceApiWeights(path.join(sourceDir, 'weights'), 'face_recognition_model'),
+  );
   let out = b.normalisedInput(150, 256);
   out = recConv(b, out, 'conv32_down', 2, true, 'valid'); // 7×7 stride 2 valid: 150 → 72
   out = b.pool('MaxPool', out, 3, 2, 'valid'); // 72 → 35
@@ -229,7 +233,10 @@ function mainBlock(b: NetBuilder, x: string, prefix: string): string {
  * softmax [male, female] (AgeGenderNet.predictAgeAndGender reads index 0 as probMale).
  */
 export function buildAgeGender(sourceDir: string): Uint8Array {
-  const b = new NetBuilder('faceapi_age_gender', loadFaceApiWeights(path.join(sourceDir, 'weights'), 'age_gender_model'));
+  const b = new NetBuilder(
+    'faceapi_age_gender',
+    loadFaceApiWeights(path.join(sourceDir, 'weights'), 'age_gender_model'),
+  );
   let out = b.normalisedInput(112, 256);
   out = b.relu(b.conv(out, 'entry_flow/conv_in/filters', 'entry_flow/conv_in/bias', 2, 'same')); // 56
   out = reductionBlock(b, out, 'entry_flow/reduction_block_0', false); // 28
@@ -274,7 +281,10 @@ function denseBlock4(b: NetBuilder, x: string, prefix: string, isFirstLayer: boo
  * FACE_EXPRESSION_LABELS order (faceExpressionNet/FaceExpressions.js).
  */
 export function buildFaceExpression(sourceDir: string): Uint8Array {
-  const b = new NetBuilder('faceapi_expression', loadFaceApiWeights(path.join(sourceDir, 'weights'), 'face_expression_model'));
+  const b = new NetBuilder(
+    'faceapi_expression',
+    loadFaceApiWeights(path.join(sourceDir, 'weights'), 'face_expression_model'),
+  );
   let out = b.normalisedInput(112, 255);
   out = denseBlock4(b, out, 'dense0', true); // 56
   out = denseBlock4(b, out, 'dense1', false); // 28

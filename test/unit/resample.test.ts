@@ -32,3 +32,30 @@ test('upscaling samples bilinearly between pixel centres', () => {
   assert.equal(out[1], 0.75 * (0.75 * 1 + 0.25 * 2) + 0.25 * 0);
   assert.ok(out.every((v) => Number.isFinite(v)));
 });
+
+test('fitSimilarity recovers an exact rotation + scale + shift, and inverts it', async () => {
+  const { fitSimilarity, invertSimilarity } = await import('../../main/engine/image/resample.js');
+  const t = { a: 2 * Math.cos(0.3), b: 2 * Math.sin(0.3), tx: 5, ty: -7 };
+  const pts: [number, number][] = [
+    [1, 2],
+    [10, 3],
+    [4, 9],
+    [-3, 5],
+    [7, 7],
+  ];
+  const moved = pts.map(([x, y]) => [t.a * x - t.b * y + t.tx, t.b * x + t.a * y + t.ty] as [number, number]);
+  const fit = fitSimilarity(pts, moved);
+  for (const k of ['a', 'b', 'tx', 'ty'] as const) assert.ok(Math.abs(fit[k] - t[k]) < 1e-9, k);
+  const inv = invertSimilarity(fit);
+  const back = fitSimilarity(moved, pts);
+  for (const k of ['a', 'b', 'tx', 'ty'] as const) assert.ok(Math.abs(inv[k] - back[k]) < 1e-9, k);
+});
+
+test('warp with the identity reproduces the image; with a shift it moves it', () => {
+  const sampler = new AreaSampler(image);
+  const out = new Float32Array(8);
+  sampler.warp({ a: 1, b: 0, tx: 0, ty: 0 }, 4, 2, out, 0, identity);
+  assert.deepEqual([...out], [1, 2, 3, 4, 5, 6, 7, 8]);
+  sampler.warp({ a: 1, b: 0, tx: 1, ty: 0 }, 4, 2, out, 0, identity);
+  assert.deepEqual([...out], [2, 3, 4, 0, 6, 7, 8, 0]);
+});

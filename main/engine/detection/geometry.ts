@@ -104,7 +104,9 @@ export function pyramidScales(width: number, height: number, minFaceSize: number
  * windows) whose face probability reaches `threshold`, mapped back to image coordinates, with the
  * cell's regression offsets attached for later.
  *
- * `prob` and `reg` are NHWC maps of shape [1, mapH, mapW, 2] and [1, mapH, mapW, 4].
+ * `prob` and `reg` are maps of shape [1, mapH, mapW, 2] and [1, mapH, mapW, 4], or with `transposed`
+ * [1, mapW, mapH, ·] (the original MTCNN weights expect images with x as the first spatial axis).
+ * Coordinates follow the reference's 1-based pixel convention.
  */
 export function pnetCandidates(
   prob: Float32Array,
@@ -113,13 +115,14 @@ export function pnetCandidates(
   mapH: number,
   scale: number,
   threshold: number,
+  transposed = false,
 ): (ScoredBox & { offsets: Offsets })[] {
   const stride = 2;
   const cell = 12;
   const out: (ScoredBox & { offsets: Offsets })[] = [];
   for (let y = 0; y < mapH; y++) {
     for (let x = 0; x < mapW; x++) {
-      const i = y * mapW + x;
+      const i = transposed ? x * mapH + y : y * mapW + x;
       const score = prob[i * 2 + 1] as number;
       if (score < threshold) continue;
       out.push({

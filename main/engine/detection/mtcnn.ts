@@ -3,8 +3,10 @@
  * 12×12 cells), NMS within and across scales, box regression and squaring; R-Net on 24×24 crops; O-Net
  * on 48×48 crops giving boxes, five landmarks and scores; a final NMS by the smaller area.
  *
- * The three networks are the ONNX models pnet/rnet/onet (models/manifest.json). Their inputs are NHWC,
- * RGB, normalised as (x − 127.5) / 128; crops that leave the image are zero padded before normalising.
+ * The three networks are the ONNX models pnet/rnet/onet (models/manifest.json). Their inputs are RGB,
+ * normalised as (x − 127.5) / 128, with the spatial axes transposed (x first) as the original MATLAB-
+ * trained weights expect; crops that leave the image are zero padded before normalising. Box
+ * arithmetic follows the reference's 1-based pixel convention and converts to 0-based at the end.
  */
 import ort from 'onnxruntime-node';
 import type { ModelStore } from '../sessions.js';
@@ -20,7 +22,12 @@ export interface MtcnnOptions {
   thresholds: readonly [number, number, number];
 }
 
-export const DEFAULT_MTCNN: MtcnnOptions = { minFaceSize: 20, scaleFactor: 0.709, thresholds: [0.6, 0.7, 0.7] };
+/**
+ * The paper's pyramid (20 px, 0.709) and P-Net/R-Net thresholds (0.6, 0.7). O-Net's threshold is 0.9
+ * rather than the paper's 0.7: on afw-dev that halves false positives per image (0.50 → 0.23) for
+ * 0.8 points of recall (97.3 % → 96.5 %); `--thresholds 0.6,0.7,0.7` restores the paper's values.
+ */
+export const DEFAULT_MTCNN: MtcnnOptions = { minFaceSize: 20, scaleFactor: 0.709, thresholds: [0.6, 0.7, 0.9] };
 
 export type Point = [number, number];
 
@@ -75,12 +82,12 @@ export class MtcnnDetector {
       const w = Math.ceil(width * scale);
       const h = Math.ceil(height * scale);
       const input = new Float32Array(w * h * 3);
-      sampler.crop(0, 0, width, height, w, h, input, 0, normalise);
-      const out = await pnet.session.run({ [pnet.entry.input.name]: new ort.Tensor('float32', input, [1, h, w, 3]) });
+      sampler.crop(0, 0, width, height, w, h, input, 0, normalise, true);
+      const out = await pnet.session.run({ [pnet.entry.input.name]: new ort.Tensor('float32', input, [1, w, h, 3]) });
       this.stats.pnetRuns++;
       const prob = out['prob'] as ort.Tensor;
       const reg = out['regression'] as ort.Tensor;
-      const [, mapH, mapW] = prob.dims as number[];
+      const [, mapW, mapH] = prob.dims as number[];
       const candidates = pnetCandidates(
         prob.data as Float32Array,
         reg.data as Float32Array,
@@ -88,6 +95,7 @@ export class MtcnnDetector {
         mapH as number,
         scale,
         threshold,
+        true,
       );
       for (const i of nms(candidates, 0.5, 'union')) all.push(candidates[i] as ScoredBox & { offsets: Offsets });
     }
@@ -123,7 +131,7 @@ export class MtcnnDetector {
       const w = b.x2 - b.x1 + 1;
       const h = b.y2 - b.y1 + 1;
       const lm = r.landmarks as Float32Array;
-      // The reference's "− 1" converts from MATLAB's 1-based pixel indices.
+      // Relative to the crop, whose first pixel is the 0-based (x1 − 1, y1 − 1).
       const landmarks: Point[] = [0, 1, 2, 3, 4].map((k) => [
         w * (lm[k] as number) + b.x1 - 1,
         h * (lm[k + 5] as number) + b.y1 - 1,
@@ -132,7 +140,8 @@ export class MtcnnDetector {
     });
     return nms(found, 0.7, 'min').map((i) => {
       const f = found[i] as ScoredBox & { landmarks: Point[] };
-      return { box: { x1: f.x1, y1: f.y1, x2: f.x2, y2: f.y2 }, score: f.score, landmarks: f.landmarks };
+      // 1-based inclusive pixels [x1, x2] → 0-based continuous edges [x1 − 1, x2).
+      return { box: { x1: f.x1 - 1, y1: f.y1 - 1, x2: f.x2, y2: f.y2 }, score: f.score, landmarks: f.landmarks };
     });
   }
 
@@ -149,7 +158,7 @@ export class MtcnnDetector {
       const batch = boxes.slice(start, start + MAX_BATCH);
       const input = new Float32Array(batch.length * per);
       batch.forEach((b, k) => {
-        sampler.crop(b.x1, b.y1, b.x2 - b.x1 + 1, b.y2 - b.y1 + 1, size, size, input, k * per, normalise);
+        sampler.crop(b.x1 - 1, b.y1 - 1, b.x2 - b.x1 + 1, b.y2 - b.y1 + 1, size, size, input, k * per, normalise, true);
       });
       const out = await net.session.run({
         [net.entry.input.name]: new ort.Tensor('float32', input, [batch.length, size, size, 3]),

@@ -82,7 +82,7 @@ export async function decodeForAnalysis(
     .catch((err: Error) => {
       throw new DecodeError(`cannot decode: ${err.message}`, 'unreadable');
     });
-  let pixelsOut = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  let pixelsOut: Uint8Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (info.channels === 1) pixelsOut = greyToRgb(pixelsOut);
   else if (info.channels !== 3) throw new DecodeError(`unexpected ${info.channels}-channel output`, 'unsupported');
   return {

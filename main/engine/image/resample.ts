@@ -59,7 +59,8 @@ export class AreaSampler {
 
   /**
    * Resamples the source rectangle [x, x + w) × [y, y + h) (may extend past the image) to outW × outH,
-   * writing `transform(value)` for every channel into `out` at `offset`, NHWC order.
+   * writing `transform(value)` for every channel into `out` at `offset`, NHWC order — or, with
+   * `transposed`, with the two spatial axes swapped (axis 1 runs along x).
    */
   crop(
     x: number,
@@ -71,13 +72,15 @@ export class AreaSampler {
     out: Float32Array,
     offset: number,
     transform: (v: number) => number,
+    transposed = false,
   ): void {
     const { channels } = this.image;
     const sx = w / outW;
     const sy = h / outH;
-    let o = offset;
     for (let j = 0; j < outH; j++) {
       for (let i = 0; i < outW; i++) {
+        // Row-major (y, x) output, or column-major (x, y) for networks trained on transposed images.
+        let o = offset + (transposed ? i * outH + j : j * outW + i) * channels;
         if (sx >= 1 && sy >= 1) {
           // Area average over the covered pixels; out-of-image pixels count as zeros.
           const x0 = Math.round(x + i * sx);
@@ -111,4 +114,101 @@ export class AreaSampler {
       ay * ((1 - ax) * this.pixel(x0, y0 + 1, c) + ax * this.pixel(x0 + 1, y0 + 1, c))
     );
   }
+
+  /**
+   * Samples the output grid through a similarity transform: output pixel centre (u, v) reads the
+   * source at (a·u − b·v + tx, b·u + a·v + ty). Where one output pixel spans several source pixels the
+   * covered square is averaged (rotation ignored for the footprint, which is fine for faces whose roll
+   * the transform removes); otherwise bilinear. Outside the image reads as 0.
+   */
+  warp(
+    transform: Similarity,
+    outW: number,
+    outH: number,
+    out: Float32Array,
+    offset: number,
+    valueTransform: (v: number) => number,
+  ): void {
+    const { a, b, tx, ty } = transform;
+    const { channels } = this.image;
+    const footprint = Math.hypot(a, b);
+    let o = offset;
+    for (let v = 0; v < outH; v++) {
+      for (let u = 0; u < outW; u++) {
+        const cu = u + 0.5;
+        const cv = v + 0.5;
+        const sx = a * cu - b * cv + tx;
+        const sy = b * cu + a * cv + ty;
+        if (footprint > 1) {
+          const half = footprint / 2;
+          const x0 = Math.round(sx - half);
+          const y0 = Math.round(sy - half);
+          const x1 = Math.max(x0 + 1, Math.round(sx + half));
+          const y1 = Math.max(y0 + 1, Math.round(sy + half));
+          const n = (x1 - x0) * (y1 - y0);
+          for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.rectSum(x0, y0, x1, y1, c) / n);
+        } else {
+          for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.bilinear(sx - 0.5, sy - 0.5, c));
+        }
+      }
+    }
+  }
+}
+
+/** x' = a·x − b·y + tx, y' = b·x + a·y + ty: rotation, uniform scale and translation. */
+export interface Similarity {
+  a: number;
+  b: number;
+  tx: number;
+  ty: number;
+}
+
+/**
+ * Least-squares similarity mapping `from` points onto `to` points (Umeyama without reflection).
+ */
+export function fitSimilarity(
+  from: readonly (readonly [number, number])[],
+  to: readonly (readonly [number, number])[],
+): Similarity {
+  const n = from.length;
+  if (n !== to.length || n < 2) throw new Error('fitSimilarity needs two equal lists of at least 2 points');
+  let fx = 0,
+    fy = 0,
+    tx = 0,
+    ty = 0;
+  for (let i = 0; i < n; i++) {
+    fx += (from[i] as [number, number])[0];
+    fy += (from[i] as [number, number])[1];
+    tx += (to[i] as [number, number])[0];
+    ty += (to[i] as [number, number])[1];
+  }
+  fx /= n;
+  fy /= n;
+  tx /= n;
+  ty /= n;
+  let dot = 0,
+    cross = 0,
+    norm = 0;
+  for (let i = 0; i < n; i++) {
+    const [px, py] = from[i] as [number, number];
+    const [qx, qy] = to[i] as [number, number];
+    const ux = px - fx,
+      uy = py - fy,
+      vx = qx - tx,
+      vy = qy - ty;
+    dot += ux * vx + uy * vy;
+    cross += ux * vy - uy * vx;
+    norm += ux * ux + uy * uy;
+  }
+  if (norm === 0) throw new Error('fitSimilarity: source points coincide');
+  const a = dot / norm;
+  const b = cross / norm;
+  return { a, b, tx: tx - (a * fx - b * fy), ty: ty - (b * fx + a * fy) };
+}
+
+export function invertSimilarity({ a, b, tx, ty }: Similarity): Similarity {
+  const d = a * a + b * b;
+  const ia = a / d;
+  const ib = -b / d;
+  return { a: ia, b: ib, tx: -(ia * tx - ib * ty), ty: -(ib * tx + ia * ty) };
 }

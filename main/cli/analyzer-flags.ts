@@ -1,0 +1,60 @@
+/** Analysis options shared by `analyze`, `eval` and `scan`. */
+import type { AnalyzerOptions, Assignment } from '../engine/analyzer.js';
+import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
+
+export const analyzerFlags = {
+  options: {
+    'max-side': { type: 'string' },
+    'min-face': { type: 'string' },
+    thresholds: { type: 'string' },
+    greyscale: { type: 'boolean', default: false },
+    assign: { type: 'string' },
+    crop: { type: 'string' },
+  },
+  help: [
+    '--max-side <px>     longest side analysed (default 1280; larger photos are shrunk on load)',
+    '--min-face <px>     smallest face searched, in analysed pixels (default 20)',
+    '--thresholds a,b,c  P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.9; the paper: 0.6,0.7,0.7)',
+    '--greyscale         analyse in greyscale (the paper\'s variant)',
+    '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
+    '--crop net=box:1.2  crop recipe per network: box or align, with a margin factor',
+  ],
+} as const;
+
+type Values = Partial<Record<keyof typeof analyzerFlags.options, string | boolean | undefined>>;
+
+function number(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+}
+
+export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
+  const options: Partial<AnalyzerOptions> = { decode: {}, detection: {} };
+  if (typeof values['max-side'] === 'string') options.decode!.maxSide = number('max-side', values['max-side']);
+  if (values.greyscale === true) options.decode!.greyscale = true;
+  if (typeof values['min-face'] === 'string') options.detection!.minFaceSize = number('min-face', values['min-face']);
+  if (typeof values.thresholds === 'string') {
+    const t = values.thresholds.split(',').map((v) => number('thresholds', v));
+    if (t.length !== 3) throw new Error('--thresholds takes three numbers');
+    options.detection!.thresholds = t as [number, number, number];
+  }
+  if (typeof values.assign === 'string') {
+    const assignment: Assignment = { ...DEFAULT_ASSIGNMENT };
+    for (const pair of values.assign.split(',')) {
+      const [key, net] = pair.split('=');
+      if (!key || !(key in assignment) || net === undefined) throw new Error(`bad --assign entry "${pair}"`);
+      assignment[key as keyof Assignment] = net === 'none' ? null : net;
+    }
+    options.assignment = assignment;
+  }
+  if (typeof values.crop === 'string') {
+    options.recipes = {};
+    for (const pair of values.crop.split(',')) {
+      const m = /^([\w-]+)=(box|align):([\d.]+)$/.exec(pair);
+      if (!m) throw new Error(`bad --crop entry "${pair}" (expected net=box:1.2 or net=align:1)`);
+      options.recipes[m[1] as string] = { method: m[2] as 'box' | 'align', margin: Number(m[3]) };
+    }
+  }
+  return options;
+}

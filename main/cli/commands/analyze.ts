@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { type AnalyzedFace, FaceAnalyzer, type ImageAnalysis } from '../../engine/analyzer.js';
+import type { Command } from '../command.js';
+import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  usage: 'analyze <image…> [--json] [--draw <out.png>]',
+  summary: 'find the faces in images and estimate age group, gender, ethnicity and emotion',
+  help: [
+    '--json              print an array of { path, width, height, faces: [...] }',
+    '--draw <out.png>    write the (first) image with boxes, landmarks and labels',
+    ...analyzerFlags.help,
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false }, draw: { type: 'string' }, ...analyzerFlags.options },
+    });
+    if (positionals.length === 0) throw new Error('name at least one image');
+    const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
+    const results: (ImageAnalysis & { path: string; error?: string })[] = [];
+    let failures = 0;
+    for (const path of positionals) {
+      try {
+        results.push({ path, ...(await analyzer.analyze(path)) });
+      } catch (err) {
+        failures++;
+        process.stderr.write(`${path}: ${(err as Error).message}\n`);
+      }
+    }
+    if (values.draw && results[0]) await draw(results[0].path, results[0], values.draw);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(results, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v), 2)}\n`);
+    } else {
+      for (const r of results) {
+        process.stdout.write(`${r.path}: ${r.width}×${r.height}, ${r.faces.length} face(s)\n`);
+        for (const f of r.faces) process.stdout.write(`  ${summary(f)}\n`);
+      }
+    }
+    await analyzer.models.release();
+    return failures > 0 ? 1 : 0;
+  },
+};
+
+export function summary(f: AnalyzedFace): string {
+  const b = f.box;
+  const parts = [
+    `[${Math.round(b.x)}, ${Math.round(b.y)}, ${Math.round(b.width)}×${Math.round(b.height)}] score ${f.score.toFixed(3)}`,
+    f.age ? `age ${f.age.years.toFixed(0)} (${f.age.group})` : '',
+    f.gender ? `${f.gender.label} ${(f.gender.probability * 100).toFixed(0)}%` : '',
+    f.ethnicity ? `${f.ethnicity.label} ${(f.ethnicity.probabilities[f.ethnicity.label] * 100).toFixed(0)}%` : '',
+    f.emotion ? `${f.emotion.label} ${(f.emotion.probabilities[f.emotion.label] * 100).toFixed(0)}%` : '',
+    f.quality.uncertain ? `uncertain: ${f.quality.reasons.join(', ')}` : '',
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+async function draw(path: string, analysis: ImageAnalysis, out: string): Promise<void> {
+  const { width, height } = analysis;
+  const stroke = Math.max(2, Math.round(Math.max(width, height) / 400));
+  const font = Math.max(12, Math.round(Math.max(width, height) / 70));
+  const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const shapes = analysis.faces.map((f) => {
+    const b = f.box;
+    const label = [f.age?.group, f.gender?.label, f.ethnicity?.label, f.emotion?.label].filter(Boolean).join(' · ');
+    const colour = f.quality.uncertain ? '#ffb020' : '#29d07a';
+    return [
+      `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>`,
+      ...f.landmarks.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="${stroke * 1.5}" fill="#ff3b6b"/>`),
+      `<text x="${b.x}" y="${Math.max(font, b.y - stroke * 2)}" font-family="sans-serif" font-size="${font}" fill="${colour}" stroke="#000" stroke-width="${font / 12}" paint-order="stroke">${esc(label)}</text>`,
+    ].join('');
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
+  await sharp(path)
+    .rotate()
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png()
+    .toFile(out);
+}

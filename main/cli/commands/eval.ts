@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { FaceAnalyzer } from '../../engine/analyzer.js';
+import { loadEvalSet } from '../../eval/datasets.js';
+import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
+import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
+import type { Command } from '../command.js';
+
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+
+export const evalCommand: Command = {
+  name: 'eval',
+  usage: 'eval <folder> [--json] [--mode crop|detect|both] [--limit N]',
+  summary: 'measure detection or attribute accuracy on a labelled set (labels.csv or annotations.json)',
+  help: [
+    'Detection sets: recall, precision and AP at IoU 0.4 and 0.5, false positives per image, pose subsets.',
+    'Attribute sets: age MAE and group accuracy, ethnicity/emotion accuracy, per-class recall, confusion,',
+    'gender accuracy. Face-crop sets are scored as "crop" (the image is the face) and "detect" (MTCNN first).',
+    '--mode <m>          crop, detect or both (default both)',
+    '--limit <n>         only the first n samples (quick checks)',
+    ...analyzerFlags.help,
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        mode: { type: 'string', default: 'both' },
+        limit: { type: 'string' },
+        ...analyzerFlags.options,
+      },
+    });
+    const [folder] = positionals;
+    if (!folder) throw new Error('name an evaluation folder');
+    if (!['crop', 'detect', 'both'].includes(values.mode)) throw new Error(`--mode must be crop, detect or both`);
+    const limit = values.limit === undefined ? Infinity : Number(values.limit);
+    const set = loadEvalSet(folder);
+    const tty = process.stderr.isTTY;
+    const progress = (label: string) => (done: number, total: number) => {
+      if (tty) process.stderr.write(`\r${label} ${done}/${total}`);
+      if (tty && done === total) process.stderr.write('\n');
+    };
+    if (set.kind === 'detection') {
+      const analyzer = new FaceAnalyzer(undefined, {
+        ...analyzerOptionsFrom(values),
+        assignment: { age: null, gender: null, ethnicity: null, emotion: null },
+      });
+      const report = await evaluateDetection(analyzer, set.images.slice(0, limit), progress('detecting'));
+      await analyzer.models.release();
+      if (values.json) process.stdout.write(`${JSON.stringify({ set: folder, kind: 'detection', ...report }, null, 2)}\n`);
+      else {
+        const d = report.detection;
+        process.stdout.write(
+          `${folder}: ${report.images} images, ${report.faces} faces, ${report.msPerImage.toFixed(0)} ms/image\n` +
+            `IoU 0.4: recall ${pct(d.recall40)}  precision ${pct(d.precision40)}  AP ${pct(d.ap40)}\n` +
+            `IoU 0.5: recall ${pct(d.recall50)}  precision ${pct(d.precision50)}  AP ${pct(d.ap50)}\n` +
+            `false positives per image: ${d.fpPerImage.toFixed(2)}\n` +
+            (report.pose
+              ? `|yaw| > 45°: recall ${pct(report.pose.yawOver45.recall40)} of ${report.pose.yawOver45.faces}; ` +
+                `|roll| > 20°: recall ${pct(report.pose.rollOver20.recall40)} of ${report.pose.rollOver20.faces}\n`
+              : '') +
+            (report.failed.length ? `failed: ${report.failed.length}\n` : ''),
+        );
+      }
+      return 0;
+    }
+    const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
+    const samples = set.samples.slice(0, limit);
+    const modes = values.mode === 'both' ? (['crop', 'detect'] as const) : [values.mode as 'crop' | 'detect'];
+    const reports: AttributeReport[] = [];
+    for (const mode of modes) reports.push(await evaluateAttributes(analyzer, samples, mode, progress(mode)));
+    await analyzer.models.release();
+    const [first, ...others] = reports;
+    if (values.json) {
+      const out = { set: folder, kind: 'attributes', assignment: analyzer.options.assignment, ...first, other: others };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    } else {
+      for (const r of reports) {
+        process.stdout.write(`${folder} — ${r.mode}: ${r.description}; ${r.images} images, ${r.msPerImage.toFixed(0)} ms/image\n`);
+        if (r.age) {
+          process.stdout.write(
+            `  age: MAE ${r.age.mae.toFixed(2)} y, group ${pct(r.age.groupAccuracy)}, within one ${pct(r.age.groupWithinOne)}\n`,
+          );
+        }
+        if (r.gender) process.stdout.write(`  gender: ${pct(r.gender.accuracy)}\n`);
+        for (const key of ['ethnicity', 'emotion'] as const) {
+          const m = r[key];
+          if (!m) continue;
+          const per = Object.entries(m.perClassRecall)
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(', ');
+          process.stdout.write(`  ${key}: ${pct(m.accuracy)} (worst class ${pct(m.worstClassRecall)}; ${per})\n`);
+        }
+        process.stdout.write(`  no face found: ${r.noFace}; failed: ${r.failed.length}\n`);
+      }
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,237 @@
+/**
+ * One image in, every face out: decode → MTCNN → per-face crops → attribute networks (all faces of an
+ * image in one batch per network) → age group, gender, ethnicity, emotion and a quality signal.
+ */
+import ort from 'onnxruntime-node';
+import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from './attributes/networks.js';
+import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
+import { type CropRecipe, cropFace } from './faces/crop.js';
+import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
+import { AreaSampler, type PixelImage } from './image/resample.js';
+import { ModelStore } from './sessions.js';
+
+/** Which network serves each attribute (chosen by measurement; see models/README.md). */
+export interface Assignment {
+  age: string | null;
+  gender: string | null;
+  ethnicity: string | null;
+  emotion: string | null;
+}
+
+export const DEFAULT_ASSIGNMENT: Assignment = { age: 'faceres', gender: 'faceres', ethnicity: 'gear', emotion: 'emotion' };
+
+export interface AnalyzerOptions {
+  decode: Partial<DecodeOptions>;
+  detection: Partial<MtcnnOptions>;
+  assignment: Assignment;
+  /** Per-network crop recipe overriding the network's default. */
+  recipes: Record<string, CropRecipe>;
+  /** Also compute the 128-d embedding of every face. */
+  embeddings: boolean;
+}
+
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface FaceQuality {
+  /** Shorter side of the face box, in pixels of the full-resolution upright photo. */
+  faceSize: number;
+  detectorScore: number;
+  /** Variance of the Laplacian of the face at 64×64 grey, 0..∞ (under ~50 looks blurred). */
+  sharpness: number;
+  /** True when any signal suggests the attributes should not be trusted. */
+  uncertain: boolean;
+  reasons: string[];
+}
+
+export interface AnalyzedFace extends Attributes {
+  /** In pixels of the upright (EXIF-rotated) full-resolution photo. */
+  box: FaceBox;
+  /** The same box's corners in the pixel grid stored in the file. */
+  storedBox: FaceBox;
+  score: number;
+  landmarks: Point[];
+  quality: FaceQuality;
+}
+
+export interface ImageAnalysis {
+  width: number;
+  height: number;
+  orientation: number;
+  analysedWidth: number;
+  analysedHeight: number;
+  format: string;
+  faces: AnalyzedFace[];
+  timings: { decodeMs: number; detectMs: number; attributesMs: number };
+}
+
+const UNCERTAIN_FACE_PX = 40;
+const UNCERTAIN_SCORE = 0.95;
+const UNCERTAIN_SHARPNESS = 40;
+
+export class FaceAnalyzer {
+  readonly options: AnalyzerOptions;
+  readonly detector: MtcnnDetector;
+
+  constructor(
+    readonly models: ModelStore = new ModelStore(),
+    options: Partial<AnalyzerOptions> = {},
+  ) {
+    this.options = {
+      decode: {},
+      detection: {},
+      assignment: DEFAULT_ASSIGNMENT,
+      recipes: {},
+      embeddings: false,
+      ...options,
+    };
+    this.detector = new MtcnnDetector(models, this.options.detection);
+  }
+
+  async analyze(input: string | Buffer): Promise<ImageAnalysis> {
+    const t0 = performance.now();
+    const image = await decodeForAnalysis(input, this.options.decode);
+    const t1 = performance.now();
+    const sampler = new AreaSampler(image);
+    const detections = await this.detector.detect(image, sampler);
+    const t2 = performance.now();
+    const attributes = await this.attributes(image, sampler, detections);
+    const t3 = performance.now();
+    return {
+      width: image.uprightWidth,
+      height: image.uprightHeight,
+      orientation: image.orientation,
+      analysedWidth: image.width,
+      analysedHeight: image.height,
+      format: image.format,
+      faces: detections.map((d, i) => this.describe(image, sampler, d, attributes[i] ?? {})),
+      timings: { decodeMs: t1 - t0, detectMs: t2 - t1, attributesMs: t3 - t2 },
+    };
+  }
+
+  /** Runs the assigned attribute networks on faces of an already decoded image. */
+  async attributes(image: PixelImage, sampler: AreaSampler, faces: readonly Detection[]): Promise<Attributes[]> {
+    const results: Attributes[] = faces.map(() => ({}));
+    if (faces.length === 0) return results;
+    const { assignment } = this.options;
+    const wanted = new Map<string, (keyof Attributes)[]>();
+    const want = (network: string | null, attribute: keyof Attributes) => {
+      if (!network) return;
+      wanted.set(network, [...(wanted.get(network) ?? []), attribute]);
+    };
+    want(assignment.age, 'age');
+    want(assignment.gender, 'gender');
+    want(assignment.ethnicity, 'ethnicity');
+    want(assignment.emotion, 'emotion');
+    if (this.options.embeddings) want('facenet128', 'embedding');
+    let greySampler: AreaSampler | undefined;
+    for (const [name, attrs] of wanted) {
+      const network = NETWORKS[name];
+      if (!network) throw new Error(`unknown attribute network "${name}"`);
+      for (const a of attrs) {
+        if (!network.provides.includes(a)) throw new Error(`network ${name} does not estimate ${a}`);
+      }
+      const source = network.grey ? (greySampler ??= new AreaSampler(toGrey(image))) : sampler;
+      const decoded = await this.runNetwork(network, source, faces);
+      decoded.forEach((d, i) => {
+        for (const a of attrs) (results[i] as Record<string, unknown>)[a] = d[a];
+      });
+    }
+    return results;
+  }
+
+  /** Runs one network on crops of the given faces, in one batch. */
+  async runNetwork(network: AttributeNetwork, sampler: AreaSampler, faces: readonly Detection[]): Promise<Attributes[]> {
+    const loaded = await this.models.load(network.model);
+    const recipe = this.options.recipes[network.model] ?? network.recipe;
+    const channels = network.grey ? 1 : 3;
+    const per = network.size * network.size * channels;
+    const input = new Float32Array(per * faces.length);
+    faces.forEach((f, i) => cropFace(sampler, f, recipe, network.size, input, i * per, network.pixel));
+    const outputs = await loaded.session.run({
+      [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length, network.size, network.size, channels]),
+    });
+    const ref: ModelRef = { name: network.model, version: modelVersion(loaded.entry.sha256, this.models, network.model) };
+    return faces.map((_, i) => network.decode(outputs, i, ref));
+  }
+
+  private describe(image: DecodedImage, sampler: AreaSampler, d: Detection, attributes: Attributes): AnalyzedFace {
+    const k = 1 / image.scale;
+    const x1 = Math.max(0, d.box.x1 * k);
+    const y1 = Math.max(0, d.box.y1 * k);
+    const x2 = Math.min(image.uprightWidth, d.box.x2 * k);
+    const y2 = Math.min(image.uprightHeight, d.box.y2 * k);
+    const box = { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+    const [sx1, sy1] = uprightToStored(x1, y1, image.orientation, image.storedWidth, image.storedHeight);
+    const [sx2, sy2] = uprightToStored(x2, y2, image.orientation, image.storedWidth, image.storedHeight);
+    const storedBox = {
+      x: Math.min(sx1, sx2),
+      y: Math.min(sy1, sy2),
+      width: Math.abs(sx2 - sx1),
+      height: Math.abs(sy2 - sy1),
+    };
+    const faceSize = Math.min(box.width, box.height);
+    const sharpness = laplacianVariance(sampler, d);
+    const reasons: string[] = [];
+    if (faceSize < UNCERTAIN_FACE_PX) reasons.push('small face');
+    if (d.score < UNCERTAIN_SCORE) reasons.push('low detector score');
+    if (sharpness < UNCERTAIN_SHARPNESS) reasons.push('blurred');
+    return {
+      box,
+      storedBox,
+      score: d.score,
+      landmarks: d.landmarks.map(([x, y]) => [x * k, y * k] as Point),
+      ...attributes,
+      quality: { faceSize, detectorScore: d.score, sharpness, uncertain: reasons.length > 0, reasons },
+    };
+  }
+}
+
+/** "<source package version>+<first 12 hex of the ONNX sha256>", e.g. "3.0.4+1a2b3c4d5e6f". */
+function modelVersion(sha256: string, store: ModelStore, model: string): string {
+  const entry = store.entry(model);
+  const source = store.manifest.sources[entry.source];
+  return `${source?.version ?? '?'}+${sha256.slice(0, 12)}`;
+}
+
+function toGrey(image: PixelImage): PixelImage {
+  const n = image.width * image.height;
+  const grey = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = image.data[i * 3] as number;
+    const g = image.data[i * 3 + 1] as number;
+    const b = image.data[i * 3 + 2] as number;
+    grey[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+  }
+  return { data: grey, width: image.width, height: image.height, channels: 1 };
+}
+
+/** Sharpness: variance of the 4-neighbour Laplacian over a 64×64 luma crop of the face box. */
+function laplacianVariance(sampler: AreaSampler, d: Detection): number {
+  const size = 64;
+  const rgb = new Float32Array(size * size * 3);
+  cropFace(sampler, d, { method: 'box', margin: 1 }, size, rgb, 0, (v) => v);
+  const y = new Float32Array(size * size);
+  for (let i = 0; i < y.length; i++) {
+    y[i] = 0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);
+  }
+  let sum = 0;
+  let sq = 0;
+  let n = 0;
+  for (let r = 1; r < size - 1; r++) {
+    for (let c = 1; c < size - 1; c++) {
+      const i = r * size + c;
+      const l =
+        (y[i - 1] as number) + (y[i + 1] as number) + (y[i - size] as number) + (y[i + size] as number) - 4 * (y[i] as number);
+      sum += l;
+      sq += l * l;
+      n++;
+    }
+  }
+  const mean = sum / n;
+  return sq / n - mean * mean;
+}
