@@ -15,7 +15,7 @@ export const analyzerFlags = {
     '--max-side <px>     longest side analysed (default 1280; larger photos are shrunk on load)',
     '--min-face <px>     smallest face searched, in analysed pixels (default 20)',
     '--thresholds a,b,c  P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.9; the paper: 0.6,0.7,0.7)',
-    '--greyscale         analyse in greyscale (the paper\'s variant)',
+    "--greyscale         analyse in greyscale (the paper's variant)",
     '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
     '--crop net=box:1.2  crop recipe per network: box or align, with a margin factor',
   ],

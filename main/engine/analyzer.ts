@@ -18,7 +18,12 @@ export interface Assignment {
   emotion: string | null;
 }
 
-export const DEFAULT_ASSIGNMENT: Assignment = { age: 'faceres', gender: 'faceres', ethnicity: 'gear', emotion: 'emotion' };
+export const DEFAULT_ASSIGNMENT: Assignment = {
+  age: 'faceres',
+  gender: 'faceres',
+  ethnicity: 'gear',
+  emotion: 'emotion',
+};
 
 export interface AnalyzerOptions {
   decode: Partial<DecodeOptions>;
@@ -145,7 +150,11 @@ export class FaceAnalyzer {
   }
 
   /** Runs one network on crops of the given faces, in one batch. */
-  async runNetwork(network: AttributeNetwork, sampler: AreaSampler, faces: readonly Detection[]): Promise<Attributes[]> {
+  async runNetwork(
+    network: AttributeNetwork,
+    sampler: AreaSampler,
+    faces: readonly Detection[],
+  ): Promise<Attributes[]> {
     const loaded = await this.models.load(network.model);
     const recipe = this.options.recipes[network.model] ?? network.recipe;
     const channels = network.grey ? 1 : 3;
@@ -155,7 +164,10 @@ export class FaceAnalyzer {
     const outputs = await loaded.session.run({
       [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length, network.size, network.size, channels]),
     });
-    const ref: ModelRef = { name: network.model, version: modelVersion(loaded.entry.sha256, this.models, network.model) };
+    const ref: ModelRef = {
+      name: network.model,
+      version: modelVersion(loaded.entry.sha256, this.models, network.model),
+    };
     return faces.map((_, i) => network.decode(outputs, i, ref));
   }
 
@@ -226,7 +238,11 @@ function laplacianVariance(sampler: AreaSampler, d: Detection): number {
     for (let c = 1; c < size - 1; c++) {
       const i = r * size + c;
       const l =
-        (y[i - 1] as number) + (y[i + 1] as number) + (y[i - size] as number) + (y[i + size] as number) - 4 * (y[i] as number);
+        (y[i - 1] as number) +
+        (y[i + 1] as number) +
+        (y[i - size] as number) +
+        (y[i + size] as number) -
+        4 * (y[i] as number);
       sum += l;
       sq += l * l;
       n++;

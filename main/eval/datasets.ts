@@ -85,7 +85,12 @@ export function loadEvalSet(folder: string): EvalSet {
     return {
       kind: 'detection',
       root,
-      images: raw.map((r) => ({ path: path.join(root, 'images', r.filename), width: r.width, height: r.height, faces: r.faces })),
+      images: raw.map((r) => ({
+        path: path.join(root, 'images', r.filename),
+        width: r.width,
+        height: r.height,
+        faces: r.faces,
+      })),
     };
   }
   throw new Error(`${folder} is neither an attribute set (labels.csv) nor a detection set (annotations.json)`);

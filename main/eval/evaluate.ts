@@ -51,7 +51,10 @@ export async function evaluateDetection(
   images: readonly DetectionImage[],
   progress?: Progress,
 ): Promise<DetectionReport> {
-  const results: { truth: DetectionImage['faces']; predicted: { x1: number; y1: number; x2: number; y2: number; score: number }[] }[] = [];
+  const results: {
+    truth: DetectionImage['faces'];
+    predicted: { x1: number; y1: number; x2: number; y2: number; score: number }[];
+  }[] = [];
   const failed: { path: string; error: string }[] = [];
   const started = performance.now();
   for (const [i, img] of images.entries()) {
@@ -124,7 +127,8 @@ export async function evaluateAttributes(
   const started = performance.now();
   for (const [i, sample] of samples.entries()) {
     try {
-      const attrs = mode === 'crop' ? await classifyCrop(analyzer, sample.path) : await classifyLargestFace(analyzer, sample.path);
+      const attrs =
+        mode === 'crop' ? await classifyCrop(analyzer, sample.path) : await classifyLargestFace(analyzer, sample.path);
       if (attrs) predictions.push({ sample, attrs });
       else noFace++;
     } catch (err) {
@@ -134,7 +138,8 @@ export async function evaluateAttributes(
   }
   const report: AttributeReport = {
     mode,
-    description: mode === 'crop' ? 'the crop is the face (no detector)' : 'detect with MTCNN, then classify the largest face',
+    description:
+      mode === 'crop' ? 'the crop is the face (no detector)' : 'detect with MTCNN, then classify the largest face',
     noFace,
     images: samples.length,
     failed,

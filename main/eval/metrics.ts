@@ -50,7 +50,9 @@ export function detectionMetrics(images: readonly ImageDetections[], threshold: 
   for (const img of images) {
     faces += img.truth.length;
     const used = img.truth.map(() => false);
-    const order = img.predicted.map((_, i) => i).sort((a, b) => (img.predicted[b]?.score ?? 0) - (img.predicted[a]?.score ?? 0));
+    const order = img.predicted
+      .map((_, i) => i)
+      .sort((a, b) => (img.predicted[b]?.score ?? 0) - (img.predicted[a]?.score ?? 0));
     for (const i of order) {
       const p = img.predicted[i] as Rect & { score: number };
       let best = -1;
@@ -108,7 +110,10 @@ export interface ClassMetrics {
   count: number;
 }
 
-export function classMetrics(labels: readonly string[], pairs: readonly { truth: string; predicted: string }[]): ClassMetrics {
+export function classMetrics(
+  labels: readonly string[],
+  pairs: readonly { truth: string; predicted: string }[],
+): ClassMetrics {
   const confusion: Record<string, Record<string, number>> = {};
   for (const t of labels) confusion[t] = Object.fromEntries(labels.map((p) => [p, 0]));
   let correct = 0;
@@ -141,7 +146,9 @@ export interface AgeMetrics {
   count: number;
 }
 
-export function ageMetrics(pairs: readonly { years?: number; group: string; predictedYears: number; predictedGroup: string }[]): AgeMetrics {
+export function ageMetrics(
+  pairs: readonly { years?: number; group: string; predictedYears: number; predictedGroup: string }[],
+): AgeMetrics {
   let absErr = 0;
   let withYears = 0;
   let exact = 0;
@@ -156,5 +163,10 @@ export function ageMetrics(pairs: readonly { years?: number; group: string; pred
     if (d <= 1) withinOne++;
   }
   const n = pairs.length || 1;
-  return { mae: withYears ? absErr / withYears : NaN, groupAccuracy: exact / n, groupWithinOne: withinOne / n, count: pairs.length };
+  return {
+    mae: withYears ? absErr / withYears : NaN,
+    groupAccuracy: exact / n,
+    groupWithinOne: withinOne / n,
+    count: pairs.length,
+  };
 }

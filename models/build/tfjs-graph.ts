@@ -7,7 +7,7 @@
  * - outputs keep TF.js's output names (signature keys, else the leaf node names) and TF layout;
  * - inside, 4-D tensors are kept in NCHW after the first Conv/Pool (the layout ONNX Conv/Pool use), and
  *   each tensor's layout is tracked, so a transpose is only emitted where an op's semantics depend on the
- *   original axis order (Reshape, ExpandDims, StridedSlice, MatMul, outputs).
+ *   original axis order (Reshape, MatMul, Concat/elementwise with a differently laid out operand, outputs).
  *
  * Op semantics follow @tensorflow/tfjs-converter 4.22's executors (the reference the parity tests compare
  * against), e.g. `_FusedConv2D`'s fused_ops = [BiasAdd, <activation>] with num_args extra inputs, and its
@@ -439,8 +439,11 @@ class Converter {
         if (this.byName.has(node)) this.outputs.push({ key, node });
       }
     } else {
+      // Leaf nodes; like TF.js, a control input ("^name") also counts as a consumer.
       const consumed = new Set<string>();
-      for (const node of nodes) for (const input of this.dataInputs(node)) consumed.add(this.refNode(input, node.name));
+      for (const node of nodes) {
+        for (const input of node.input ?? []) consumed.add(input.replace(/^\^/, '').split(':')[0] as string);
+      }
       for (const node of nodes) if (!consumed.has(node.name)) this.outputs.push({ key: node.name, node: node.name });
     }
     if (this.outputs.length === 0) throw new Error('tfjs-graph: the model has no outputs');
@@ -674,9 +677,13 @@ class Converter {
     if (op === 'AvgPool') return this.pool(node, 'AveragePool');
     if (op === 'MatMul') return this.matMul(node, false);
     if (op === '_FusedMatMul') return this.matMul(node, true);
-    if (REDUCE_OPS[op]) return this.reduce(node, REDUCE_OPS[op]);
-    if (BINARY_OPS[op]) return this.binary(node, BINARY_OPS[op]);
-    if (UNARY_OPS[op]) return this.unary(node, UNARY_OPS[op]);
+    const table = (t: Record<string, string>) => (Object.hasOwn(t, op) ? t[op] : undefined);
+    const reduceOp = table(REDUCE_OPS);
+    if (reduceOp) return this.reduce(node, reduceOp);
+    const binaryOp = table(BINARY_OPS);
+    if (binaryOp) return this.binary(node, binaryOp);
+    const unaryOp = table(UNARY_OPS);
+    if (unaryOp) return this.unary(node, unaryOp);
     switch (op) {
       case 'Identity':
       case 'StopGradient':
@@ -883,7 +890,8 @@ class Converter {
       // model using it cannot run in TF.js and there is no reference to be faithful to.
       throw nodeError(node, 'fused_ops FusedBatchNorm is not supported (TF.js rejects it too)');
     }
-    if (ops.length === 0 || ops[0] !== 'biasadd' || ops.length > 2) {
+    if (ops.length === 0 && numArgs === 0 && inputs === 2) return { bias: false, activation: 'linear', args: 0 };
+    if (ops[0] !== 'biasadd' || ops.length > 2) {
       // TF.js reads fused_ops positionally as [extraOp, activation]; anything else (e.g. [Relu] alone,
       // which TF.js would silently run without the activation) has no well-defined meaning.
       throw nodeError(node, `unsupported fused_ops [${ops.join(', ')}]`);
@@ -1138,10 +1146,16 @@ class Converter {
     let axis = axisValues[0] as number;
     if (axis < 0) axis += rank + 1;
     if (axis < 0 || axis > rank) throw nodeError(node, `axis ${axisValues[0]} out of range`);
-    const name = this.graph.node('Unsqueeze', [this.toLayout(x, null), this.int64([axis])]);
     const shape = [...x.shape];
     shape.splice(axis, 0, 1);
-    this.set(node, { kind: 'tensor', name, shape, perm: null });
+    if (!x.perm) {
+      const name = this.graph.node('Unsqueeze', [x.name, this.int64([axis])]);
+      return this.set(node, { kind: 'tensor', name, shape, perm: null });
+    }
+    // Keep the physical layout: append the unit axis physically last and record where it sits in TF order.
+    const name = this.graph.node('Unsqueeze', [x.name, this.int64([rank])]);
+    const perm = [...x.perm.map((a) => (a >= axis ? a + 1 : a)), axis];
+    this.set(node, { kind: 'tensor', name, shape, perm: normPerm(perm) });
   }
 
   private squeeze(node: TfNode): void {
@@ -1226,21 +1240,21 @@ class Converter {
       stepList.push(step);
       shape[i] = typeof dim === 'number' ? sliceLength(dim, start, stop, step) : this.symbol();
     }
+    // Slice/Squeeze address axes individually, so they work on the physical layout (no transpose back).
+    const physical = x.perm ?? identityPerm(rank);
     let name = x.name;
-    let perm = x.perm;
     if (axes.length > 0) {
       name = this.graph.node('Slice', [
-        this.toLayout(x, null),
+        x.name,
         this.int64(starts),
         this.int64(ends),
-        this.int64(axes),
+        this.int64(axes.map((a) => physical.indexOf(a))),
         this.int64(stepList),
       ]);
-      perm = null;
     }
-    let out: DynTensor = { kind: 'tensor', name, shape, perm };
+    let out: DynTensor = { kind: 'tensor', name, shape, perm: x.perm };
     if (shrink.length > 0) {
-      const onnxAxes = shrink.map((a) => (out.perm ?? identityPerm(rank)).indexOf(a)).sort((p, q) => p - q);
+      const onnxAxes = shrink.map((a) => physical.indexOf(a)).sort((p, q) => p - q);
       const removed = new Set(shrink);
       out = {
         kind: 'tensor',

@@ -73,7 +73,7 @@ interface ModelJson {
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   signature?: object;
-  userDefinedMetadata?: Record<string, unknown>;
+  userDefinedMetadata?: { [key: string]: object };
 }
 
 /** Loads a graph model from disk through an in-memory IOHandler (no fetch, no file:// handler needed). */
@@ -367,14 +367,14 @@ describe('synthetic op coverage', () => {
 
   test('odd sizes, asymmetric SAME, dilations, depthwise ×2, quantised weights, layout-sensitive ops', async (t) => {
     const m = new SyntheticModel();
-    const x = m.placeholder('x', [-1, 11, 13, 3]);
-    // stride-2 SAME on 11x13 needs 1 pixel of padding at the bottom/right only → 6x7
+    const x = m.placeholder('x', [-1, 12, 14, 3]);
+    // stride-2 SAME on 12x14 pads 1 pixel at the bottom/right only (TF's asymmetric rule) → 6x7
     const c1 = m.op('c1', '_FusedConv2D', [x, m.weight('w1', [3, 3, 3, 8], 0.5, 'float16'), m.weight('b1', [8])], {
       ...conv([1, 2, 2, 1], 'SAME'),
       ...fused(['BiasAdd', 'Relu6'], 1),
     });
     const c2 = m.op('c2', 'Conv2D', [c1, m.weight('w2', [2, 2, 8, 8], 0.5, 'uint8')], {
-      ...conv([1, 1, 1, 1], 'SAME', { dilations: A.ints([1, 2, 2, 1]) }),
+      ...conv([1, 1, 1, 1], 'SAME', { dilations: A.ints([1, 2, 3, 1]) }),
     });
     const bnParams = [
       m.weight('g', [8]),
@@ -436,9 +436,12 @@ describe('synthetic op coverage', () => {
     m.op('probs', 'Softmax', [m.op('tanh', 'Tanh', [mm2])]);
     const ex = m.op('ex', 'ExpandDims', [mm2, m.ints('eax', [1], [])]);
     const mx = m.op('mx', 'Max', [ex, m.ints('mxa', [1])], { keep_dims: A.b(false) });
-    const dv = m.op('dv', 'RealDiv', [mx, m.weight('den', [3], 0.1)]);
+    const dv = m.op('dv', 'RealDiv', [mx, m.weight('den', [3], 0.5, undefined, 1)]);
     const sb = m.op('sb2', 'Sub', [dv, m.weight('off', [], 1)]);
-    m.op('clipped', 'Maximum', [m.op('mn', 'Minimum', [sb, m.weight('hi', [1], 1)]), m.weight('lo', [1], 1)]);
+    m.op('clipped', 'Maximum', [
+      m.op('mn', 'Minimum', [sb, m.weight('hi', [1], 0.5, undefined, 1)]),
+      m.weight('lo', [1], 0.5, undefined, -1),
+    ]);
     // NCHW-tracked tensors meeting TF-layout-sensitive ops: mean over H,W, a channel slice, relu6, mul
     m.op('pooled', 'Mean', [m.op('r6', 'Relu6', [c3]), m.ints('hw', [1, 2])], { keep_dims: A.b(false) });
     m.op(
@@ -457,14 +460,33 @@ describe('synthetic op coverage', () => {
       },
     );
     m.op('flat', 'Reshape', [m1, m.ints('fshape', [-1, 96])]);
+    // fused depthwise (SAME, stride 2 on 6x7) → standalone Prelu / LeakyRelu → PadV2 with a fill value
+    const fdw = m.op('fdw', 'FusedDepthwiseConv2dNative', [c1, m.weight('dw2', [3, 3, 8, 1]), m.weight('db2', [8])], {
+      ...conv([1, 2, 2, 1], 'SAME'),
+      ...fused(['BiasAdd'], 1),
+    });
+    const lr = m.op('lr', 'LeakyRelu', [m.op('pr', 'Prelu', [fdw, m.weight('pa', [8])])], { alpha: A.f(0.3) });
+    const p2 = m.op('p2', 'PadV2', [lr, m.ints('pads2', [0, 0, 0, 1, 1, 0, 0, 0], [4, 2]), m.weight('fill', [], 1)]);
+    m.op('dwflat', 'Reshape', [p2, m.ints('fshape3', [-1, 4 * 5 * 8])]);
+    // the remaining unary ops, on a TF-layout tensor
+    const u = m.op('u1', 'Exp', [m.op('u0', 'Neg', [m.op('ua', 'Abs', [mx])])]);
+    m.op('unary', 'Log', [
+      m.op('us', 'Sqrt', [m.op('ur', 'Rsqrt', [m.op('u2', 'AddV2', [u, m.weight('one', [], 0, undefined, 1)])])]),
+    ]);
+    m.op('cat1', 'Concat', [m.ints('cax', [0], []), mx, dv], { N: A.i(2) });
+    const ex5 = m.op('ex5', 'ExpandDims', [m.op('sq4', 'Square', [m1]), m.ints('ax5', [-2], [])]);
+    m.op('flat2', 'Reshape', [ex5, m.ints('fshape2', [-1, 96])]);
 
     const file = m.write(dir);
     const model = await loadTfjs(file);
     const session = await ort.InferenceSession.create(convertTfjsGraph(file, { graphName: 'synthetic' }));
     const batch = 3;
-    const data = Float32Array.from({ length: batch * 11 * 13 * 3 }, (_, i) => Math.sin(i * 0.37) * 1.5);
-    const comparisons = await compare(model, session, { data, shape: [batch, 11, 13, 3] });
-    assert.deepEqual(comparisons.map((c) => c.output).sort(), ['chan', 'clipped', 'flat', 'pooled', 'probs'].sort());
+    const data = Float32Array.from({ length: batch * 12 * 14 * 3 }, (_, i) => Math.sin(i * 0.37) * 1.5);
+    const comparisons = await compare(model, session, { data, shape: [batch, 12, 14, 3] });
+    assert.deepEqual(
+      comparisons.map((c) => c.output).sort(),
+      ['cat1', 'chan', 'clipped', 'dwflat', 'flat', 'flat2', 'pooled', 'probs', 'unary'].sort(),
+    );
     assertClose(t, 'synthetic', comparisons);
     model.dispose();
     await session.release();

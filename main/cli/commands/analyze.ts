@@ -33,7 +33,9 @@ export const analyzeCommand: Command = {
     }
     if (values.draw && results[0]) await draw(results[0].path, results[0], values.draw);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(results, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v), 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(results, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v), 2)}\n`,
+      );
     } else {
       for (const r of results) {
         process.stdout.write(`${r.path}: ${r.width}×${r.height}, ${r.faces.length} face(s)\n`);

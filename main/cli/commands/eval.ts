@@ -47,7 +47,8 @@ export const evalCommand: Command = {
       });
       const report = await evaluateDetection(analyzer, set.images.slice(0, limit), progress('detecting'));
       await analyzer.models.release();
-      if (values.json) process.stdout.write(`${JSON.stringify({ set: folder, kind: 'detection', ...report }, null, 2)}\n`);
+      if (values.json)
+        process.stdout.write(`${JSON.stringify({ set: folder, kind: 'detection', ...report }, null, 2)}\n`);
       else {
         const d = report.detection;
         process.stdout.write(
@@ -76,7 +77,9 @@ export const evalCommand: Command = {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       for (const r of reports) {
-        process.stdout.write(`${folder} — ${r.mode}: ${r.description}; ${r.images} images, ${r.msPerImage.toFixed(0)} ms/image\n`);
+        process.stdout.write(
+          `${folder} — ${r.mode}: ${r.description}; ${r.images} images, ${r.msPerImage.toFixed(0)} ms/image\n`,
+        );
         if (r.age) {
           process.stdout.write(
             `  age: MAE ${r.age.mae.toFixed(2)} y, group ${pct(r.age.groupAccuracy)}, within one ${pct(r.age.groupWithinOne)}\n`,

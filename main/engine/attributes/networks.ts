@@ -148,7 +148,8 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
       const male = gender[0] as number;
       return {
         age: { ...ageFromDistribution(perYear, model), years, group: ageGroupOf(years) },
-        gender: male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+        gender:
+          male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
         ethnicity: { ...argmaxLabel(ETHNICITIES, race), model },
       };
     },
@@ -166,7 +167,8 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
       const male = row(outputs, 'gender_pred/Sigmoid:0', i)[0] as number;
       return {
         age: ageFromDistribution(ages, model),
-        gender: male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+        gender:
+          male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
         embedding: Float32Array.from(row(outputs, 'global_pooling/Mean', i)),
       };
     },
@@ -180,7 +182,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     recipe: { method: 'box', margin: 1 },
     provides: ['emotion'],
     decode(outputs, i, model) {
-      return { emotion: { ...argmaxLabel(EMOTIONS, row(outputs, 'emotion', i)), model } };
+      return { emotion: { ...argmaxLabel(EMOTIONS, row(outputs, 'Identity:0', i)), model } };
     },
   },
   'faceapi-age-gender': {
@@ -195,7 +197,10 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
       const [male, female] = row(outputs, 'gender', i) as unknown as [number, number];
       return {
         age: { ...ageFromDistribution(distributionAround(years, 5), model), years, group: ageGroupOf(years) },
-        gender: male >= female ? { label: 'male', probability: male, model } : { label: 'female', probability: female, model },
+        gender:
+          male >= female
+            ? { label: 'male', probability: male, model }
+            : { label: 'female', probability: female, model },
       };
     },
   },
@@ -208,7 +213,11 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     provides: ['emotion'],
     decode(outputs, i, model) {
       // face-api's order: neutral, happy, sad, angry, fearful, disgusted, surprised.
-      const [neutral, happy, sad, angry, fear, disgust, surprise] = row(outputs, 'expressions', i) as unknown as number[];
+      const [neutral, happy, sad, angry, fear, disgust, surprise] = row(
+        outputs,
+        'expressions',
+        i,
+      ) as unknown as number[];
       const probs = [angry, disgust, fear, happy, sad, surprise, neutral] as number[];
       return { emotion: { ...argmaxLabel(EMOTIONS, probs), model } };
     },

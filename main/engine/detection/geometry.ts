@@ -39,7 +39,9 @@ export function overlap(a: Box, b: Box, mode: 'union' | 'min'): number {
  * dropped when its overlap with an already kept box exceeds `threshold`. Ties keep the earlier index.
  */
 export function nms(boxes: readonly ScoredBox[], threshold: number, mode: 'union' | 'min'): number[] {
-  const order = boxes.map((_, i) => i).sort((i, j) => (boxes[j] as ScoredBox).score - (boxes[i] as ScoredBox).score || i - j);
+  const order = boxes
+    .map((_, i) => i)
+    .sort((i, j) => (boxes[j] as ScoredBox).score - (boxes[i] as ScoredBox).score || i - j);
   const kept: number[] = [];
   const suppressed = new Uint8Array(boxes.length);
   for (let k = 0; k < order.length; k++) {

@@ -11,7 +11,17 @@
 import ort from 'onnxruntime-node';
 import type { ModelStore } from '../sessions.js';
 import { AreaSampler, type PixelImage } from '../image/resample.js';
-import { type Box, type Offsets, type ScoredBox, fix, nms, pnetCandidates, pyramidScales, regress, square } from './geometry.js';
+import {
+  type Box,
+  type Offsets,
+  type ScoredBox,
+  fix,
+  nms,
+  pnetCandidates,
+  pyramidScales,
+  regress,
+  square,
+} from './geometry.js';
 
 export interface MtcnnOptions {
   /** Smallest face to find, in pixels of the analysed image (default 20). */
