@@ -1,2 +1,2 @@
-import { main } from './main/cli/main.js';
-process.exitCode = await main(process.argv.slice(2));
+import { evalCommand } from './main/cli/commands/eval.js';
+process.exitCode = await evalCommand.run(process.argv.slice(3));

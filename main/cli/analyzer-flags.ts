@@ -1,6 +1,7 @@
 /** Analysis options shared by `analyze`, `eval` and `scan`. */
 import type { AnalyzerOptions, Assignment } from '../engine/analyzer.js';
 import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
+import type { TemplateName } from '../engine/faces/crop.js';
 
 export const analyzerFlags = {
   options: {
@@ -17,7 +18,8 @@ export const analyzerFlags = {
     '--thresholds a,b,c  P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.9; the paper: 0.6,0.7,0.7)',
     "--greyscale         analyse in greyscale (the paper's variant)",
     '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
-    '--crop net=box:1.2  crop recipe per network: box or align, with a margin factor',
+    '--crop net=box:1.2  crop recipe per network: box, or aligned to a template (arcface, utkface, fer),',
+    '                    with a margin factor',
   ],
 } as const;
 
@@ -51,9 +53,13 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
   if (typeof values.crop === 'string') {
     options.recipes = {};
     for (const pair of values.crop.split(',')) {
-      const m = /^([\w-]+)=(box|align):([\d.]+)$/.exec(pair);
-      if (!m) throw new Error(`bad --crop entry "${pair}" (expected net=box:1.2 or net=align:1)`);
-      options.recipes[m[1] as string] = { method: m[2] as 'box' | 'align', margin: Number(m[3]) };
+      const m = /^([\w-]+)=(box|arcface|utkface|fer):([\d.]+)$/.exec(pair);
+      if (!m) throw new Error(`bad --crop entry "${pair}" (expected net=box:1.2 or net=utkface:1, arcface, fer)`);
+      const [, net, how, margin] = m as unknown as [string, string, string, string];
+      options.recipes[net] =
+        how === 'box'
+          ? { method: 'box', margin: Number(margin) }
+          : { method: 'align', margin: Number(margin), template: how as TemplateName };
     }
   }
   return options;

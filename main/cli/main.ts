@@ -5,10 +5,25 @@ import { packageVersion } from '../paths.js';
 import type { Command } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
+import { purgeCommand } from './commands/purge.js';
+import { queryCommand } from './commands/query.js';
+import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
+import { statsCommand } from './commands/stats.js';
 
-const COMMANDS: Command[] = [analyzeCommand, evalCommand, modelsCommand, serveCommand];
+const COMMANDS: Command[] = [
+  analyzeCommand,
+  evalCommand,
+  modelsCommand,
+  serveCommand,
+  scanCommand,
+  queryCommand,
+  statsCommand,
+  exportCommand,
+  purgeCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -1,78 +1,154 @@
 /**
- * Electron main process: window, menu and security policy only. Scanning and inference never run
- * here (they run in worker threads owned by the library service); keep this file thin, since it is the
- * one part of Facets that cannot be tested without the Electron binary.
+ * Electron main process: window, menu, security policy, and the two transports' desktop half (IPC and
+ * the media protocol). The library backend lives here too, but scanning and inference never run on
+ * this thread (the backend runs them in worker threads). Keep this file thin: it is the one part of
+ * Facets that cannot be tested without the Electron binary.
  */
-import { BrowserWindow, Menu, app, session, shell } from 'electron';
+import { BrowserWindow, Menu, app, dialog, screen, session, shell } from 'electron';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Backend } from '../api/backend.js';
+import { openBackend } from '../library/backend.js';
+import { defaultDbPath } from '../library/paths.js';
 import { registerIpc } from './ipc.js';
+import { handleMediaProtocol, registerMediaScheme } from './media-protocol.js';
+import { MIN_SIZE, loadWindowState, trackWindowState } from './window-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '..', '..', 'renderer', 'index.html');
+const rendererUrl = pathToFileURL(rendererIndex).href;
 const preload = path.join(here, '..', '..', 'preload', 'preload.cjs');
 
+// Tests and portable setups may move the app's own state (window state, caches) elsewhere.
+const userData = process.env['FACETS_USER_DATA'];
+if (userData) app.setPath('userData', path.resolve(userData));
+
+registerMediaScheme();
+
+let mainWindow: BrowserWindow | null = null;
+let backend: Backend | null = null;
+
 function createWindow(): BrowserWindow {
+  const stateFile = path.join(app.getPath('userData'), 'window-state.json');
+  const state = loadWindowState(
+    stateFile,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
   const win = new BrowserWindow({
-    width: 1280,
-    height: 840,
+    ...(state.saved ? state.bounds : { width: state.bounds.width, height: state.bounds.height }),
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     title: 'Facets',
     show: false,
+    backgroundColor: '#16171a',
     webPreferences: {
       preload,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
       spellcheck: false,
     },
   });
+  if (state.maximized) win.maximize();
+  trackWindowState(win, stateFile);
   win.once('ready-to-show', () => win.show());
-  // Navigation and new windows are denied; external links open in the system browser.
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = null;
   });
   void win.loadFile(rendererIndex);
   return win;
 }
 
-function buildMenu(): Menu {
+function buildMenu(dbPath: string): Menu {
   const template: Electron.MenuItemConstructorOptions[] = [
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
     { role: 'fileMenu' },
     { role: 'editMenu' },
-    { role: 'viewMenu' },
+    {
+      label: 'View',
+      submenu: [
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(app.isPackaged
+          ? []
+          : [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'toggleDevTools' as const }]),
+      ],
+    },
     { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [
+        { label: 'Show Library File', click: () => shell.showItemInFolder(dbPath) },
+        { label: 'About Facets', click: () => app.showAboutPanel() },
+      ],
+    },
   ];
   return Menu.buildFromTemplate(template);
+}
+
+function lockDown(): void {
+  // No permission (camera, geolocation, notifications…) is ever granted to the renderer.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    // The page never navigates: every view is inside the one renderer page.
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.on('will-redirect', (event) => event.preventDefault());
+    // New windows are denied; https links open in the system browser.
+    contents.setWindowOpenHandler(({ url }) => {
+      if (url.startsWith('https://')) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
-    const [win] = BrowserWindow.getAllWindows();
-    if (win) {
-      if (win.isMinimized()) win.restore();
-      win.focus();
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  lockDown();
+  void app.whenReady().then(async () => {
+    const dbPath = defaultDbPath();
+    let library: Backend;
+    try {
+      mkdirSync(path.dirname(dbPath), { recursive: true });
+      library = await openBackend({ dbPath });
+    } catch (err) {
+      dialog.showErrorBox('Facets could not open its library', `${dbPath}\n\n${(err as Error).message}`);
+      app.exit(1);
+      return;
     }
-  });
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-  });
-  void app.whenReady().then(() => {
-    // No permission (camera, geolocation, notifications…) is ever granted to the renderer.
-    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-    Menu.setApplicationMenu(buildMenu());
-    registerIpc(rendererIndex);
-    createWindow();
+    backend = library;
+    handleMediaProtocol(library);
+    registerIpc({ backend: library, rendererUrl, window: () => mainWindow });
+    Menu.setApplicationMenu(buildMenu(dbPath));
+    mainWindow = createWindow();
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+      if (!mainWindow) mainWindow = createWindow();
     });
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+  // Close the library (stops scan workers, flushes SQLite) before quitting.
+  app.on('will-quit', (event) => {
+    if (!backend) return;
+    const closing = backend;
+    backend = null;
+    event.preventDefault();
+    void closing.close().finally(() => app.quit());
   });
 }

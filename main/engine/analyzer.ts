@@ -3,11 +3,12 @@
  * image in one batch per network) → age group, gender, ethnicity, emotion and a quality signal.
  */
 import ort from 'onnxruntime-node';
+import { type EstimatedAttribute, combineEstimates } from './attributes/ensemble.js';
 import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from './attributes/networks.js';
 import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
 import { type CropRecipe, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
-import { AreaSampler, type PixelImage } from './image/resample.js';
+import { AreaSampler, type PixelImage, toGrey } from './image/resample.js';
 import { ModelStore } from './sessions.js';
 
 /** Which network serves each attribute (chosen by measurement; see models/README.md). */
@@ -118,32 +119,40 @@ export class FaceAnalyzer {
     };
   }
 
-  /** Runs the assigned attribute networks on faces of an already decoded image. */
+  /**
+   * Runs the assigned attribute networks on faces of an already decoded image: each network once, on
+   * all faces in one batch; an assignment "a+b" averages the networks' estimates (an ensemble).
+   */
   async attributes(image: PixelImage, sampler: AreaSampler, faces: readonly Detection[]): Promise<Attributes[]> {
     const results: Attributes[] = faces.map(() => ({}));
     if (faces.length === 0) return results;
-    const { assignment } = this.options;
-    const wanted = new Map<string, (keyof Attributes)[]>();
-    const want = (network: string | null, attribute: keyof Attributes) => {
-      if (!network) return;
-      wanted.set(network, [...(wanted.get(network) ?? []), attribute]);
-    };
-    want(assignment.age, 'age');
-    want(assignment.gender, 'gender');
-    want(assignment.ethnicity, 'ethnicity');
-    want(assignment.emotion, 'emotion');
-    if (this.options.embeddings) want('facenet128', 'embedding');
+    const plan = (Object.entries(this.options.assignment) as [EstimatedAttribute, string | null][])
+      .filter((entry): entry is [EstimatedAttribute, string] => entry[1] !== null)
+      .map(([attribute, names]) => ({ attribute, networks: names.split('+') }));
+    const needed = new Set(plan.flatMap((p) => p.networks));
+    if (this.options.embeddings) needed.add('facenet128');
+    const outputs = new Map<string, Attributes[]>();
     let greySampler: AreaSampler | undefined;
-    for (const [name, attrs] of wanted) {
+    for (const name of needed) {
       const network = NETWORKS[name];
       if (!network) throw new Error(`unknown attribute network "${name}"`);
-      for (const a of attrs) {
-        if (!network.provides.includes(a)) throw new Error(`network ${name} does not estimate ${a}`);
-      }
       const source = network.grey ? (greySampler ??= new AreaSampler(toGrey(image))) : sampler;
-      const decoded = await this.runNetwork(network, source, faces);
-      decoded.forEach((d, i) => {
-        for (const a of attrs) (results[i] as Record<string, unknown>)[a] = d[a];
+      outputs.set(name, await this.runNetwork(network, source, faces));
+    }
+    for (const { attribute, networks } of plan) {
+      for (const n of networks) {
+        if (!NETWORKS[n]?.provides.includes(attribute)) throw new Error(`network ${n} does not estimate ${attribute}`);
+      }
+      faces.forEach((_, i) => {
+        const parts = networks.map((n) => outputs.get(n)?.[i] ?? {});
+        const value = parts.length === 1 ? parts[0]?.[attribute] : combineEstimates(attribute, parts)[attribute];
+        if (value) (results[i] as Record<string, unknown>)[attribute] = value;
+      });
+    }
+    if (this.options.embeddings) {
+      faces.forEach((_, i) => {
+        const embedding = outputs.get('facenet128')?.[i]?.embedding;
+        if (embedding) (results[i] as Attributes).embedding = embedding;
       });
     }
     return results;
@@ -156,11 +165,14 @@ export class FaceAnalyzer {
     faces: readonly Detection[],
   ): Promise<Attributes[]> {
     const loaded = await this.models.load(network.model);
-    const recipe = this.options.recipes[network.model] ?? network.recipe;
+    const wanted = this.options.recipes[network.model] ?? network.recipe;
+    // Alignment needs the five landmarks; a face given without them is cropped by its box.
+    const recipeFor = (f: Detection): CropRecipe =>
+      wanted.method === 'align' && f.landmarks.length !== 5 ? { method: 'box', margin: 1 } : wanted;
     const channels = network.grey ? 1 : 3;
     const per = network.size * network.size * channels;
     const input = new Float32Array(per * faces.length);
-    faces.forEach((f, i) => cropFace(sampler, f, recipe, network.size, input, i * per, network.pixel));
+    faces.forEach((f, i) => cropFace(sampler, f, recipeFor(f), network.size, input, i * per, network.pixel));
     const outputs = await loaded.session.run({
       [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length, network.size, network.size, channels]),
     });
@@ -208,18 +220,6 @@ function modelVersion(sha256: string, store: ModelStore, model: string): string 
   const entry = store.entry(model);
   const source = store.manifest.sources[entry.source];
   return `${source?.version ?? '?'}+${sha256.slice(0, 12)}`;
-}
-
-function toGrey(image: PixelImage): PixelImage {
-  const n = image.width * image.height;
-  const grey = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = image.data[i * 3] as number;
-    const g = image.data[i * 3 + 1] as number;
-    const b = image.data[i * 3 + 2] as number;
-    grey[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-  }
-  return { data: grey, width: image.width, height: image.height, channels: 1 };
 }
 
 /** Sharpness: variance of the 4-neighbour Laplacian over a 64×64 luma crop of the face box. */

@@ -176,18 +176,14 @@ export async function evaluateAttributes(
   return report;
 }
 
-/** Treats the whole image as the face box; landmarks from MTCNN when it finds a face (for aligned crops). */
+/**
+ * "The crop is the face": no detector; the whole image is the face box, and without landmarks every
+ * network gets the crop itself (aligned recipes fall back to the box).
+ */
 async function classifyCrop(analyzer: FaceAnalyzer, file: string): Promise<Attributes> {
   const image = await decodeForAnalysis(file, analyzer.options.decode);
-  const sampler = new AreaSampler(image);
-  const detected = await analyzer.detector.detect(image, sampler);
-  const largest = largestOf(detected);
-  const face: Detection = {
-    box: { x1: 0, y1: 0, x2: image.width, y2: image.height },
-    score: 1,
-    landmarks: largest?.landmarks ?? defaultLandmarks(image.width, image.height),
-  };
-  const [attrs] = await analyzer.attributes(image, sampler, [face]);
+  const face: Detection = { box: { x1: 0, y1: 0, x2: image.width, y2: image.height }, score: 1, landmarks: [] };
+  const [attrs] = await analyzer.attributes(image, new AreaSampler(image), [face]);
   return attrs ?? {};
 }
 
@@ -196,22 +192,4 @@ async function classifyLargestFace(analyzer: FaceAnalyzer, file: string): Promis
   let best: (typeof analysis.faces)[number] | undefined;
   for (const f of analysis.faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
   return best;
-}
-
-function largestOf(detections: readonly Detection[]): Detection | undefined {
-  let best: Detection | undefined;
-  const area = (d: Detection) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
-  for (const d of detections) if (!best || area(d) > area(best)) best = d;
-  return best;
-}
-
-/** Where the five landmarks sit in a typical aligned face crop (used when the detector finds none). */
-function defaultLandmarks(width: number, height: number): [number, number][] {
-  return [
-    [0.35, 0.42],
-    [0.65, 0.42],
-    [0.5, 0.58],
-    [0.38, 0.72],
-    [0.62, 0.72],
-  ].map(([x, y]) => [(x as number) * width, (y as number) * height]);
 }

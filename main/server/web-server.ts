@@ -1,19 +1,28 @@
 /**
  * Web mode: serves the renderer build and the API contract over HTTP on 127.0.0.1 only, guarded by a
  * random per-run token. The printed URL carries the token once; the server swaps it for an HttpOnly,
- * SameSite=Strict cookie and redirects, so the token does not linger in the address bar. API calls are
- * `POST /api/<channel>` with a JSON body, answered by the same handlers Electron's IPC uses.
+ * SameSite=Strict cookie and redirects, so the token does not linger in the address bar.
+ *
+ * Routes (every one token-checked):
+ * - `POST /api/<channel>` — JSON body in, `{ result }` or `{ error }` out, answered by the same
+ *   `Backend` Electron's IPC uses (it validates the request itself).
+ * - `GET /api/events` — server-sent events: one `event: <name>` per contract event.
+ * - `GET /media/<thumb|photo|face>/<id>` — bytes or a file from `backend.media`; never a path.
+ * - anything else `GET` — the static renderer build.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { isChannel } from '../api/contract.js';
-import { handle } from '../api/handlers.js';
+import { ApiError, type Backend, type MediaFile } from '../api/backend.js';
+import { EVENTS, type MediaKind, isChannel } from '../api/contract.js';
 
 const COOKIE = 'facets_token';
 const MAX_BODY = 1024 * 1024;
+const SSE_HEARTBEAT_MS = 20_000;
+const MEDIA_KINDS: readonly MediaKind[] = ['photo', 'thumb', 'face'];
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -32,6 +41,8 @@ const CSP =
 export interface WebServerOptions {
   /** Folder of the renderer build (dist/renderer). */
   staticDir: string;
+  /** Answers the API, emits events, resolves media. */
+  backend: Backend;
   /** 0 picks a free port. */
   port?: number;
   /** Fixed token (tests); default: 32 random bytes. */
@@ -46,11 +57,13 @@ export interface RunningServer {
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningServer> {
+  const { backend } = options;
   const token = options.token ?? randomBytes(32).toString('base64url');
   const staticDir = path.resolve(options.staticDir);
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     throw new Error(`no renderer build at ${staticDir} — run npm run build`);
   }
+  const streams = new Set<http.ServerResponse>();
 
   const authorised = (req: http.IncomingMessage): boolean => {
     const header = req.headers.authorization?.replace(/^Bearer /, '');
@@ -60,20 +73,30 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
   const server = http.createServer((req, res) => {
     void route(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: (err as Error).message });
+      logInternal(`${req.method} ${req.url}`, err);
+      if (!res.headersSent) send(res, 500, { error: publicMessage(err) });
       else res.destroy();
     });
   });
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     // Host check: refuse DNS-rebinding requests that reach us under a foreign name.
     const host = req.headers.host ?? '';
     if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return send(res, 403, { error: 'forbidden host' });
+    // Cross-site requests are refused outright (the cookie is SameSite=Strict too).
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${host}`) return send(res, 403, { error: 'forbidden origin' });
 
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return send(res, 400, { error: 'bad url' });
+    }
     const offered = url.searchParams.get('token');
     if (offered !== null && req.method === 'GET') {
       if (!safeEqual(offered, token)) return send(res, 401, { error: 'invalid token' });
@@ -86,34 +109,120 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     if (!authorised(req))
       return send(res, 401, { error: 'missing or invalid token: open the URL printed by facets serve' });
 
-    if (url.pathname.startsWith('/api/')) {
-      const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
-      if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
-      if (!isChannel(channel)) return send(res, 404, { error: `unknown channel ${channel}` });
-      let body: unknown;
-      try {
-        const raw = await readBody(req);
-        body = raw.length === 0 ? undefined : (JSON.parse(raw) as unknown);
-      } catch (err) {
-        return send(res, 400, { error: `bad request body: ${(err as Error).message}` });
-      }
-      try {
-        return send(res, 200, { result: await handle(channel, body) });
-      } catch (err) {
-        return send(res, 400, { error: (err as Error).message });
-      }
+    if (url.pathname === '/api/events') {
+      if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
+      return openEventStream(req, res);
     }
-
+    if (url.pathname.startsWith('/api/')) return api(url.pathname.slice('/api/'.length), req, res);
+    if (url.pathname.startsWith('/media/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' });
+      return media(url, req, res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
     return serveStatic(url.pathname, res);
   }
 
-  function serveStatic(pathname: string, res: http.ServerResponse): void {
-    const relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
-    const file = path.resolve(staticDir, `.${relative}`);
-    if (!file.startsWith(staticDir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-      return send(res, 404, { error: 'not found' });
+  async function api(name: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
+    // Channel names are plain ASCII (`photos:query`); anything else is refused before decoding.
+    if (!/^[a-z]+:[a-z]+$/.test(name) || !isChannel(name)) return send(res, 404, { error: 'unknown channel' });
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(type)) {
+      return send(res, 415, { error: 'the body must be application/json' });
     }
+    let body: unknown;
+    try {
+      const raw = await readBody(req);
+      if (raw.length > 0 && type === undefined) return send(res, 415, { error: 'the body must be application/json' });
+      body = raw.length === 0 ? undefined : (JSON.parse(raw) as unknown);
+    } catch (err) {
+      return send(res, (err as { status?: number }).status ?? 400, {
+        error: `bad request body: ${(err as Error).message}`,
+      });
+    }
+    try {
+      return send(res, 200, { result: await backend.handle(name, body) });
+    } catch (err) {
+      if (!(err instanceof ApiError)) logInternal(`POST /api/${name}`, err);
+      return send(res, err instanceof ApiError ? err.status : 500, { error: publicMessage(err) });
+    }
+  }
+
+  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    res.write('retry: 2000\n\n');
+    const unsubscribe = EVENTS.map((event) =>
+      backend.on(event, (payload) => {
+        res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+      }),
+    );
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    streams.add(res);
+    const stop = () => {
+      clearInterval(heartbeat);
+      for (const off of unsubscribe) off();
+      streams.delete(res);
+    };
+    req.on('close', stop);
+    res.on('error', stop);
+  }
+
+  async function media(url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Exactly /media/<kind>/<positive integer id>, no query: anything odd is refused here, before the
+    // backend (which only ever serves files it knows, inside the library) is asked.
+    const m = /^\/media\/(photo|thumb|face)\/([1-9][0-9]{0,14})$/.exec(url.pathname);
+    if (!m || url.search !== '') return send(res, 404, { error: 'not found' });
+    const kind = m[1] as MediaKind;
+    const id = Number(m[2]);
+    if (!MEDIA_KINDS.includes(kind) || !Number.isSafeInteger(id)) return send(res, 404, { error: 'not found' });
+    let file: MediaFile;
+    try {
+      file = await backend.media(kind, id);
+    } catch (err) {
+      if (!(err instanceof ApiError)) logInternal(`GET ${url.pathname}`, err);
+      const status = err instanceof ApiError ? err.status : 500;
+      return send(res, status === 400 ? 404 : status, { error: publicMessage(err) });
+    }
+    if (!/^image\/[a-z0-9.+-]+$/i.test(file.contentType)) return send(res, 415, { error: 'not an image' });
+    const headers: http.OutgoingHttpHeaders = {
+      'Content-Type': file.contentType,
+      'Cache-Control': 'private, no-cache',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    };
+    if (Buffer.isBuffer(file.body)) {
+      const etag = `"${createHash('sha1').update(file.body).digest('base64url')}"`;
+      if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { ETag: etag }).end();
+      res.writeHead(200, { ...headers, ETag: etag, 'Content-Length': file.body.length });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
+      return;
+    }
+    const filePath = file.body.path;
+    const info = path.isAbsolute(filePath) ? await stat(filePath).catch(() => null) : null;
+    if (!info?.isFile()) return send(res, 404, { error: 'not found' });
+    const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
+    if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { ETag: etag }).end();
+    res.writeHead(200, { ...headers, ETag: etag, 'Content-Length': info.size });
+    if (req.method === 'HEAD') return void res.end();
+    const stream = createReadStream(filePath);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  function serveStatic(pathname: string, res: http.ServerResponse): void {
+    let relative: string;
+    try {
+      relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+    } catch {
+      return send(res, 400, { error: 'bad path' });
+    }
+    const file = path.resolve(staticDir, `.${relative}`);
+    if (relative.includes('\0') || !file.startsWith(staticDir + path.sep))
+      return send(res, 404, { error: 'not found' });
+    if (!existsSync(file) || !statSync(file).isFile()) return send(res, 404, { error: 'not found' });
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Content-Security-Policy': CSP,
@@ -132,10 +241,20 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     token,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const stream of streams) stream.end();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** ApiError messages are meant for the user; anything else is an internal failure, logged here. */
+function publicMessage(err: unknown): string {
+  return err instanceof ApiError ? err.message : 'internal error (details in the facets serve output)';
+}
+
+function logInternal(what: string, err: unknown): void {
+  process.stderr.write(`facets serve: ${what} failed: ${(err as Error).stack ?? String(err)}\n`);
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -152,15 +271,20 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY) return reject(Object.assign(new Error('body too large'), { status: 413 }));
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
+        // Stop keeping the body but drain it, so the 413 answer still reaches the client.
+        req.off('data', onData);
+        req.resume();
+        reject(Object.assign(new Error('body too large'), { status: 413 }));
       } else chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

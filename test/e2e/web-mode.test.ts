@@ -1,48 +1,159 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { chromiumMissing, launchChromium } from '../helpers/browser.js';
+import { chromiumMissing, collectProblems, launchChromium } from '../helpers/browser.js';
 import { type Served, serve } from '../helpers/serve.js';
+
+/** A raw HTTP request: unlike fetch, it sends the path exactly as written (no `..` clean-up). */
+function raw(
+  server: Served,
+  pathname: string,
+  options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(server.origin);
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: pathname, method: options.method ?? 'GET', headers: options.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString('latin1')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
 
 describe('facets serve (web mode)', () => {
   let server: Served;
+  let auth: http.OutgoingHttpHeaders;
   before(async () => {
     server = await serve();
+    auth = { Authorization: `Bearer ${server.token}` };
   });
   after(() => server.stop());
 
-  test('answers 401 without the token', async () => {
-    for (const p of ['/', '/index.html', '/api/app:info']) {
-      const res = await fetch(`${server.origin}${p}`, { method: p.startsWith('/api') ? 'POST' : 'GET' });
-      assert.equal(res.status, 401, p);
+  test('answers 401 without the token, on every route', async () => {
+    const routes: [string, string][] = [
+      ['GET', '/'],
+      ['GET', '/index.html'],
+      ['POST', '/api/app:info'],
+      ['GET', '/api/events'],
+      ['GET', '/media/photo/1'],
+      ['GET', '/media/thumb/1'],
+    ];
+    for (const [method, p] of routes) {
+      const res = await fetch(`${server.origin}${p}`, { method });
+      assert.equal(res.status, 401, `${method} ${p}`);
     }
     const wrong = await fetch(`${server.origin}/?token=not-the-token`, { redirect: 'manual' });
     assert.equal(wrong.status, 401);
+    const wrongCookie = await fetch(`${server.origin}/`, { headers: { Cookie: 'facets_token=nope' } });
+    assert.equal(wrongCookie.status, 401);
   });
 
-  test('binds to 127.0.0.1 and refuses foreign Host headers', async () => {
+  test('the printed URL swaps the token for an HttpOnly, SameSite=Strict cookie', async () => {
+    const res = await fetch(server.url, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get('location'), '/');
+    const cookie = res.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^facets_token=[\w-]+; HttpOnly; SameSite=Strict; Path=\/$/);
+    const page = await fetch(`${server.origin}/`, { headers: { Cookie: cookie.split(';')[0] as string } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="app">/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
+  });
+
+  test('binds to 127.0.0.1 and refuses foreign Host and Origin headers', async () => {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:/);
-    const res = await fetch(`${server.origin}/`, {
-      headers: { Host: 'evil.example', Authorization: `Bearer ${server.token}` },
+    assert.match(server.output(), /^Library: .*library\.db$/m);
+    const host = await raw(server, '/', { headers: { ...auth, Host: 'evil.example' } });
+    assert.equal(host.status, 403);
+    const origin = await raw(server, '/api/app:info', {
+      method: 'POST',
+      headers: { ...auth, Origin: 'http://evil.example' },
     });
-    assert.equal(res.status, 403);
+    assert.equal(origin.status, 403);
   });
 
-  test('the API answers with the token, and rejects unknown channels', async () => {
-    const headers = { Authorization: `Bearer ${server.token}` };
-    const ok = await fetch(`${server.origin}/api/app:info`, { method: 'POST', headers });
-    assert.equal(ok.status, 200);
-    const body = (await ok.json()) as { result: { name: string; version: string } };
-    assert.equal(body.result.name, 'Facets');
-    const unknown = await fetch(`${server.origin}/api/fs:read`, { method: 'POST', headers });
-    assert.equal(unknown.status, 404);
+  test('the API answers with the token and validates at the boundary', async () => {
+    const info = await server.api<{ name: string; version: string; database: string }>('app:info');
+    assert.equal(info.name, 'Facets');
+    assert.equal(info.database, server.db);
+
+    const json = { ...auth, 'Content-Type': 'application/json' };
+    const cases: [string, { method?: string; headers?: http.OutgoingHttpHeaders; body?: string }, number][] = [
+      ['/api/fs:read', { method: 'POST', headers: json }, 404],
+      ['/api/APP:INFO', { method: 'POST', headers: json }, 404],
+      ['/api/app%3Ainfo', { method: 'POST', headers: json }, 404],
+      ['/api/app:info', { method: 'GET', headers: auth }, 405],
+      ['/api/photos:query', { method: 'POST', headers: json, body: '{not json' }, 400],
+      ['/api/photos:query', { method: 'POST', headers: { ...auth, 'Content-Type': 'text/plain' }, body: '{}' }, 415],
+      ['/api/photos:query', { method: 'POST', headers: auth, body: '{}' }, 415],
+      ['/api/photos:query', { method: 'POST', headers: json, body: `"${'x'.repeat(1_100_000)}"` }, 413],
+    ];
+    for (const [p, options, status] of cases) {
+      const res = await raw(server, p, { method: 'POST', ...options });
+      assert.equal(res.status, status, `${options.method ?? 'POST'} ${p}`);
+      assert.ok(typeof (JSON.parse(res.body) as { error?: string }).error === 'string', p);
+    }
   });
 
   test('static files never escape the renderer folder', async () => {
-    const headers = { Authorization: `Bearer ${server.token}` };
-    for (const p of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/assets/../../package.json']) {
-      const res = await fetch(`${server.origin}${p}`, { headers });
-      assert.equal(res.status, 404, p);
+    for (const p of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fpackage.json',
+      '/assets/../../package.json',
+      '/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/..\\package.json',
+      '/%00',
+    ]) {
+      const res = await raw(server, p, { headers: auth });
+      assert.ok([400, 404].includes(res.status), `${p}: ${res.status}`);
+      assert.ok(!res.body.includes('"devDependencies"'), p);
     }
+  });
+
+  test('the media route takes only a kind and an id: paths outside the library and traversal are refused', async () => {
+    const refused = [
+      '/media/photo/%2Fetc%2Fpasswd',
+      '/media/photo//etc/passwd',
+      '/media/photo/../../../../etc/passwd',
+      '/media/photo/..%2F..%2F..%2F..%2Fetc%2Fpasswd',
+      '/media/photo/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+      `/media/photo/${encodeURIComponent(server.db)}`,
+      '/media/photo/1?path=/etc/passwd',
+      '/media/photo/1/../../etc/passwd',
+      '/media/file/1',
+      '/media/photo/0',
+      '/media/photo/-1',
+      '/media/photo/1e3',
+      '/media/photo/0x10',
+      '/media/photo/99999999999999999999',
+      '/media/photo/123456789', // a well-formed id the library does not know
+      '/media/face/123456789',
+      '/media/thumb/123456789',
+    ];
+    for (const p of refused) {
+      const res = await raw(server, p, { headers: auth });
+      assert.ok([400, 404].includes(res.status), `${p}: ${res.status}`);
+      assert.ok(!res.body.includes('root:'), p);
+      assert.ok(!/SQLite format/.test(res.body), p);
+    }
+    const post = await raw(server, '/media/photo/1', { method: 'POST', headers: auth });
+    assert.equal(post.status, 405);
+  });
+
+  test('events stream over server-sent events, with the token only', async () => {
+    const res = await fetch(`${server.origin}/api/events`, { headers: { Authorization: `Bearer ${server.token}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    assert.match(new TextDecoder().decode(first.value), /^retry: \d+/);
+    await reader.cancel();
   });
 
   test('the UI loads in Chromium through the printed URL, under a strict CSP', async (t) => {
@@ -51,15 +162,14 @@ describe('facets serve (web mode)', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
+      const problems = collectProblems(page);
       const res = await page.goto(server.url);
       assert.equal(res?.status(), 200);
       assert.ok(!page.url().includes('token='), 'the token is swapped for a cookie and removed from the URL');
-      await page.getByRole('heading', { name: 'Facets' }).waitFor();
+      // A fresh library starts on the welcome screen, which asks for a typed folder path in a browser.
+      await page.getByRole('heading', { name: 'Welcome to Facets' }).waitFor();
+      await page.getByLabel('Folder path').waitFor();
+      assert.equal(await page.evaluate(() => typeof (window as { facets?: unknown }).facets), 'undefined');
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

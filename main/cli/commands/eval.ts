@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
 import { loadEvalSet } from '../../eval/datasets.js';
+import { compareCandidates } from '../../eval/compare.js';
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
@@ -16,7 +17,9 @@ export const evalCommand: Command = {
     'Attribute sets: age MAE and group accuracy, ethnicity/emotion accuracy, per-class recall, confusion,',
     'gender accuracy. Face-crop sets are scored as "crop" (the image is the face) and "detect" (MTCNN first).',
     '--mode <m>          crop, detect or both (default both)',
-    '--limit <n>         only the first n samples (quick checks)',
+    '--limit <n>         only n samples, evenly spaced through the set (quick checks)',
+    '--compare           attribute sets: tabulate every candidate network × crop recipe, and ensembles',
+    '                    (--mode crop: recipes relative to the whole image; otherwise to the detected face)',
     ...analyzerFlags.help,
   ].join('\n'),
   async run(args) {
@@ -27,6 +30,7 @@ export const evalCommand: Command = {
         json: { type: 'boolean', default: false },
         mode: { type: 'string', default: 'both' },
         limit: { type: 'string' },
+        compare: { type: 'boolean', default: false },
         ...analyzerFlags.options,
       },
     });
@@ -35,6 +39,9 @@ export const evalCommand: Command = {
     if (!['crop', 'detect', 'both'].includes(values.mode)) throw new Error(`--mode must be crop, detect or both`);
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
     const set = loadEvalSet(folder);
+    // Evenly spaced, so a quick check is not biased by the order of the files.
+    const subset = <T>(items: readonly T[]): T[] =>
+      items.length <= limit ? [...items] : Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
     const tty = process.stderr.isTTY;
     const progress = (label: string) => (done: number, total: number) => {
       if (tty) process.stderr.write(`\r${label} ${done}/${total}`);
@@ -45,7 +52,7 @@ export const evalCommand: Command = {
         ...analyzerOptionsFrom(values),
         assignment: { age: null, gender: null, ethnicity: null, emotion: null },
       });
-      const report = await evaluateDetection(analyzer, set.images.slice(0, limit), progress('detecting'));
+      const report = await evaluateDetection(analyzer, subset(set.images), progress('detecting'));
       await analyzer.models.release();
       if (values.json)
         process.stdout.write(`${JSON.stringify({ set: folder, kind: 'detection', ...report }, null, 2)}\n`);
@@ -66,7 +73,24 @@ export const evalCommand: Command = {
       return 0;
     }
     const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
-    const samples = set.samples.slice(0, limit);
+    const samples = subset(set.samples);
+    if (values.compare) {
+      const compareMode = values.mode === 'crop' ? 'crop' : 'detect';
+      const { rows, noFace } = await compareCandidates(analyzer, samples, compareMode, progress('comparing'));
+      await analyzer.models.release();
+      if (values.json) process.stdout.write(`${JSON.stringify({ set: folder, mode: compareMode, noFace, rows }, null, 2)}\n`);
+      else {
+        process.stdout.write(`${folder} (${compareMode}): ${samples.length} images, detector found no face in ${noFace}\n`);
+        process.stdout.write('attribute  candidate                               recipe       accuracy  worst class  MAE\n');
+        for (const r of rows) {
+          process.stdout.write(
+            `${r.attribute.padEnd(10)} ${r.candidate.padEnd(39)} ${r.recipe.padEnd(12)} ${pct(r.accuracy).padStart(8)}  ` +
+              `${pct(r.worstClassRecall).padStart(11)}  ${r.mae === undefined ? '-' : r.mae.toFixed(2)}\n`,
+          );
+        }
+      }
+      return 0;
+    }
     const modes = values.mode === 'both' ? (['crop', 'detect'] as const) : [values.mode as 'crop' | 'detect'];
     const reports: AttributeReport[] = [];
     for (const mode of modes) reports.push(await evaluateAttributes(analyzer, samples, mode, progress(mode)));

@@ -212,3 +212,16 @@ export function invertSimilarity({ a, b, tx, ty }: Similarity): Similarity {
   const ib = -b / d;
   return { a: ia, b: ib, tx: -(ia * tx - ib * ty), ty: -(ib * tx + ia * ty) };
 }
+
+/** Luma (BT.601 weights) of an RGB image, as a 1-channel image. */
+export function toGrey(image: PixelImage): PixelImage {
+  const n = image.width * image.height;
+  const grey = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = image.data[i * 3] as number;
+    const g = image.data[i * 3 + 1] as number;
+    const b = image.data[i * 3 + 2] as number;
+    grey[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+  }
+  return { data: grey, width: image.width, height: image.height, channels: 1 };
+}

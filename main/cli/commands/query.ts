@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { faceRecords, type FaceRecord } from '../../library/export.js';
+import type { Command } from '../command.js';
+import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
+
+export const queryCommand: Command = {
+  name: 'query',
+  usage: 'query [filters] [--json] [--limit N] [--db <file>]',
+  summary: 'list the faces matching a filter, with their photo paths',
+  help: [
+    'Filters combine with AND; values of one filter combine with OR. Corrections override predictions.',
+    '',
+    ...filterFlags.help,
+    '--json              print an array of faces (path, box, attributes with confidences)',
+    '--limit N           at most N faces',
+    dbFlag.help,
+    '',
+    'Example: facets query --emotion happy --age-group 20-29,30-39 --min-confidence 0.6',
+  ].join('\n'),
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...filterFlags.options,
+        ...dbFlag.options,
+        json: { type: 'boolean', default: false },
+        limit: { type: 'string' },
+      },
+    });
+    const filter = filterFrom(values);
+    const limit = values.limit === undefined ? Infinity : Number(values.limit);
+    if (!(limit >= 0)) throw new Error(`--limit must be a number, got "${values.limit}"`);
+    const library = openLibrary(values.db);
+    try {
+      const hideEthnicity = library.settings.get().hideEthnicity;
+      const records: FaceRecord[] = [];
+      for (const record of faceRecords(library.queries, filter, hideEthnicity)) {
+        if (records.length >= limit) break;
+        records.push(record);
+      }
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      } else {
+        for (const r of records) process.stdout.write(`${describe(r)}\n`);
+        process.stderr.write(`${records.length} face(s)\n`);
+      }
+      return 0;
+    } finally {
+      library.close();
+    }
+  },
+};
+
+function describe(r: FaceRecord): string {
+  const value = (label: string | null | undefined, confidence: number | null | undefined, attribute: string) =>
+    label
+      ? `${label}${r.corrected.includes(attribute) ? ' (corrected)' : ` ${Math.round((confidence ?? 0) * 100)}%`}`
+      : '';
+  const attributes = [
+    value(r.ageGroup, r.ageGroupConfidence, 'ageGroup'),
+    value(r.gender, r.genderConfidence, 'gender'),
+    value(r.ethnicity, r.ethnicityConfidence, 'ethnicity'),
+    value(r.emotion, r.emotionConfidence, 'emotion'),
+  ].filter(Boolean);
+  return `${r.path}\t[${r.box.x}, ${r.box.y}, ${r.box.width}×${r.box.height}]\t${attributes.join(' · ')}`;
+}

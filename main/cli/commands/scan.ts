@@ -1,0 +1,236 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ScanProgress } from '../../api/contract.js';
+import { existingFolder } from '../../api/handlers.js';
+import { type Library, analysisFromSettings } from '../../library/library.js';
+import type { ScanSummary } from '../../library/scanner.js';
+import { watchFolders } from '../../library/watcher.js';
+import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
+import type { Command } from '../command.js';
+import { dbFlag, openLibrary } from '../library-options.js';
+
+export const scanCommand: Command = {
+  name: 'scan',
+  usage: 'scan [<folder…>] [--db <file>] [--watch] [--json]',
+  summary: 'add photo folders to the library and analyse what is new or changed (incremental, resumable)',
+  help: [
+    'Folders named here become library folders; with none, every library folder is scanned.',
+    'Unchanged files are skipped without being read; moved or copied files keep their faces and',
+    'corrections; deleted ones are marked missing (see `facets purge`). Interrupt it at any time:',
+    'the next scan carries on where this one stopped.',
+    '',
+    dbFlag.help,
+    '--watch             keep running and rescan when photos are added, changed, moved or deleted',
+    '--workers N         analysis worker threads (default: from the core count)',
+    '--threads N         onnxruntime threads per worker (default: cores / workers)',
+    '--exclude <glob>    skip matching files or folders, e.g. "*.tmp", "Private/**" (repeatable)',
+    '--json              print the scan summary as JSON',
+    ...analyzerFlags.help.filter((line) => /--(max-side|min-face|thresholds)/.test(line)),
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...dbFlag.options,
+        watch: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        workers: { type: 'string' },
+        threads: { type: 'string' },
+        exclude: { type: 'string', multiple: true },
+        'max-side': analyzerFlags.options['max-side'],
+        'min-face': analyzerFlags.options['min-face'],
+        thresholds: analyzerFlags.options.thresholds,
+      },
+    });
+    const folders = positionals.map((p) => existingFolderFlag(p));
+    const library = openLibrary(values.db);
+    try {
+      const settings = library.settings.get();
+      const added = folders.filter((f) => !settings.folders.includes(f));
+      if (added.length > 0) library.settings.update({ folders: [...settings.folders, ...added] });
+      const roots = folders.length > 0 ? folders : settings.folders;
+      if (roots.length === 0) throw new Error('no library folders yet: name a folder to scan');
+      const workers = positiveInt('workers', values.workers);
+      const intraOpThreads = positiveInt('threads', values.threads);
+      const analyzer = analyzerOptionsFrom(values);
+      const scanOnce = () =>
+        runScan(library, roots, {
+          ...(workers ? { workers } : {}),
+          ...(intraOpThreads ? { intraOpThreads } : {}),
+          ...(values.exclude ? { exclude: values.exclude } : {}),
+          analyzerOverrides: analyzer,
+          json: values.json,
+        });
+      const first = await scanOnce();
+      if (!values.watch || first.state !== 'completed') return first.state === 'failed' ? 1 : 0;
+      return await watchAndRescan(library, roots, scanOnce);
+    } finally {
+      library.close();
+    }
+  },
+};
+
+function existingFolderFlag(value: string): string {
+  try {
+    return existingFolder(path.resolve(value), 'folder');
+  } catch (err) {
+    throw new Error((err as Error).message.replace(/^folder: /, ''), { cause: err });
+  }
+}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+interface RunOptions {
+  workers?: number;
+  intraOpThreads?: number;
+  exclude?: string[];
+  analyzerOverrides: ReturnType<typeof analyzerOptionsFrom>;
+  json: boolean;
+}
+
+async function runScan(library: Library, roots: string[], options: RunOptions): Promise<ScanSummary> {
+  const display = new ProgressDisplay(process.stderr);
+  const stored = analysisFromSettings(library.settings.get());
+  const scanner = library.scanner({
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+    ...(options.exclude ? { exclude: options.exclude } : {}),
+    analyzer: {
+      ...stored.analyzer,
+      decode: { ...stored.analyzer.decode, ...options.analyzerOverrides.decode },
+      detection: { ...stored.analyzer.detection, ...options.analyzerOverrides.detection },
+    },
+    onProgress: (p) => display.update(p),
+  });
+  // First Ctrl+C: stop after the photos in flight (everything done so far is kept); second: now.
+  const interrupt = () => {
+    process.stderr.write('\nstopping after the photos in progress… (Ctrl+C again to quit at once)\n');
+    scanner.cancel();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    const summary = await scanner.scan(roots);
+    display.finish();
+    report(summary, options.json);
+    return summary;
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+  }
+}
+
+function report(summary: ScanSummary, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const c = summary.counts;
+  const parts = [
+    `${c.files} photo file(s) in ${summary.seconds.toFixed(1)} s`,
+    `${c.added} new`,
+    c.updated ? `${c.updated} changed` : '',
+    c.moved ? `${c.moved} moved` : '',
+    c.duplicates ? `${c.duplicates} duplicate(s)` : '',
+    `${c.unchanged + c.touched} unchanged`,
+    c.failed ? `${c.failed} could not be analysed` : '',
+    c.missing ? `${c.missing} missing` : '',
+    c.vanished ? `${c.vanished} vanished during the scan` : '',
+    `${c.faces} face(s) found`,
+  ];
+  process.stdout.write(`Scan ${summary.state}: ${parts.filter(Boolean).join(', ')}.\n`);
+  for (const w of summary.warnings) process.stdout.write(`  warning: ${w.path}: ${w.message}\n`);
+  if (summary.error) process.stdout.write(`  error: ${summary.error}\n`);
+  if (c.failed) process.stdout.write('  See the files with errors in the app, or with `facets stats`.\n');
+}
+
+async function watchAndRescan(
+  library: Library,
+  roots: string[],
+  scanOnce: () => Promise<ScanSummary>,
+): Promise<number> {
+  let running: Promise<unknown> | null = null;
+  let again = false;
+  const rescan = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = scanOnce()
+      .catch((err: unknown) => process.stderr.write(`facets scan: ${(err as Error).message}\n`))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          rescan();
+        }
+      });
+  };
+  const watcher = watchFolders(roots, rescan, { ignore: [library.thumbnails.dir, library.dbPath] });
+  const polling = [...watcher.modes].filter(([, mode]) => mode === 'polling').map(([root]) => root);
+  process.stderr.write(
+    `Watching ${roots.length} folder(s) for changes${polling.length ? ` (polling ${polling.join(', ')})` : ''}; Ctrl+C to stop.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  watcher.close();
+  await running;
+  return 0;
+}
+
+/** A progress bar on a terminal; a line every few seconds otherwise (logs, CI). */
+export class ProgressDisplay {
+  private lastLine = 0;
+  private drawn = false;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(p: ScanProgress): void {
+    if (this.out.isTTY) {
+      this.out.write(`\r${this.bar(p)}\x1b[K`);
+      this.drawn = true;
+    } else if (Date.now() - this.lastLine > 5000 || (p.state === 'idle' && this.lastLine > 0)) {
+      this.lastLine = Date.now();
+      this.out.write(`${plainLine(p)}\n`);
+    }
+  }
+
+  finish(): void {
+    if (this.drawn) this.out.write('\n');
+    this.drawn = false;
+  }
+
+  private bar(p: ScanProgress): string {
+    const width = Math.max(10, Math.min(30, (this.out.columns ?? 80) - 70));
+    const ratio = p.total > 0 ? p.done / p.total : 0;
+    const filled = Math.round(ratio * width);
+    const text = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${plainLine(p)}`;
+    const current = p.currentFile ? `  ${path.basename(p.currentFile)}` : '';
+    return (text + current).slice(0, (this.out.columns ?? 80) - 1);
+  }
+}
+
+function plainLine(p: ScanProgress): string {
+  const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
+  return [
+    `${p.state === 'idle' ? 'done' : p.state} ${p.done}/${p.total} (${pct}%)`,
+    p.photosPerSecond > 0 ? `${p.photosPerSecond.toFixed(1)} photos/s` : '',
+    p.etaSeconds !== null && p.state === 'scanning' ? `ETA ${duration(p.etaSeconds)}` : '',
+    p.errors > 0 ? `${p.errors} error(s)` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m ${seconds % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
+}

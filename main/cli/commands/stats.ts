@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import type { FacetCount } from '../../api/contract.js';
+import type { Library } from '../../library/library.js';
+import type { ScanCounts } from '../../library/repositories/scans.js';
+import type { Command } from '../command.js';
+import { dbFlag, openLibrary } from '../library-options.js';
+
+const ATTRIBUTE_NAMES = {
+  ageGroup: 'Age group',
+  gender: 'Gender',
+  ethnicity: 'Ethnicity',
+  emotion: 'Emotion',
+} as const;
+
+export const statsCommand: Command = {
+  name: 'stats',
+  usage: 'stats [--json] [--db <file>]',
+  summary: 'photos, faces and the number of faces per attribute value',
+  help: [dbFlag.help, '--json              print the figures as JSON'].join('\n'),
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...dbFlag.options, json: { type: 'boolean', default: false } } });
+    const library = openLibrary(values.db);
+    try {
+      const stats = libraryStats(library);
+      if (values.json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+      else process.stdout.write(text(stats));
+      return 0;
+    } finally {
+      library.close();
+    }
+  },
+};
+
+interface Stats {
+  database: string;
+  folders: string[];
+  photos: { total: number; ok: number; errors: number; missing: number };
+  faces: number;
+  attributes: Partial<Record<keyof typeof ATTRIBUTE_NAMES, FacetCount[]>>;
+  corrected: number;
+  lastScan: { startedAt: string; finishedAt: string | null; state: string; counts: Partial<ScanCounts> } | null;
+}
+
+function libraryStats(library: Library): Stats {
+  const settings = library.settings.get();
+  const photos = library.db
+    .prepare<[], Stats['photos']>(
+      `SELECT count(*) AS total,
+         coalesce(sum(status = 'ok' AND missing_since IS NULL), 0) AS ok,
+         coalesce(sum(status <> 'ok' AND missing_since IS NULL), 0) AS errors,
+         coalesce(sum(missing_since IS NOT NULL), 0) AS missing
+       FROM photos`,
+    )
+    .get() as Stats['photos'];
+  const facets = library.queries.facets({}, 'faces', settings.folders);
+  const attributes: Stats['attributes'] = {
+    ageGroup: facets.ageGroup,
+    gender: facets.gender,
+    ...(settings.hideEthnicity ? {} : { ethnicity: facets.ethnicity }),
+    emotion: facets.emotion,
+  };
+  const scan = library.scans.latest();
+  return {
+    database: library.dbPath,
+    folders: settings.folders,
+    photos,
+    faces: facets.total,
+    attributes,
+    corrected: facets.corrected.find((c) => c.value === 'corrected')?.count ?? 0,
+    lastScan: scan
+      ? {
+          startedAt: scan.started_at,
+          finishedAt: scan.finished_at,
+          state: scan.state,
+          counts: JSON.parse(scan.counts) as Partial<ScanCounts>,
+        }
+      : null,
+  };
+}
+
+function text(s: Stats): string {
+  const lines = [
+    `Library ${s.database}`,
+    `Folders: ${s.folders.length ? s.folders.join(', ') : '(none)'}`,
+    `Photos: ${s.photos.ok} (${s.photos.errors} could not be analysed, ${s.photos.missing} missing)`,
+    `Faces: ${s.faces} (${s.corrected} with corrections)`,
+  ];
+  for (const [key, counts] of Object.entries(s.attributes) as [keyof typeof ATTRIBUTE_NAMES, FacetCount[]][]) {
+    lines.push(`${ATTRIBUTE_NAMES[key].padEnd(10)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
+  }
+  if (s.lastScan) lines.push(`Last scan: ${s.lastScan.startedAt} (${s.lastScan.state})`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,168 @@
+/**
+ * Everything a scan writes, one transaction per photo: a crash between two photos loses nothing
+ * already written and leaves nothing half-written, so the next scan simply carries on.
+ */
+import type { Attribute } from '../api/contract.js';
+import type { FaceBox } from '../engine/analyzer.js';
+import { type Db, now } from './db.js';
+import { FaceRepository } from './repositories/faces.js';
+import { type PhotoContent, type PhotoFile, PhotoRepository, type PhotoRow } from './repositories/photos.js';
+import type { PhotoResult } from './worker-protocol.js';
+
+/** A re-analysed face inherits the corrections of the old face it overlaps this much (IoU). */
+const CORRECTION_CARRY_IOU = 0.5;
+
+export class Catalog {
+  readonly photos: PhotoRepository;
+  readonly faces: FaceRepository;
+
+  constructor(readonly db: Db) {
+    this.photos = new PhotoRepository(db);
+    this.faces = new FaceRepository(db);
+  }
+
+  /** Stores an analysis; an existing row at that path (its file changed) is re-analysed in place. */
+  recordAnalysed(file: PhotoFile, hash: string, result: PhotoResult): number {
+    const content: PhotoContent = {
+      content_hash: hash,
+      format: result.format,
+      width: result.width,
+      height: result.height,
+      orientation: result.orientation,
+      taken_at: result.takenAt,
+      camera: result.camera,
+      status: 'ok',
+      error: null,
+      face_count: result.faces.length,
+      analysed_at: now(),
+    };
+    return this.db
+      .transaction(() => {
+        const existing = this.photos.byPath(file.path);
+        if (!existing) {
+          const id = this.photos.insert(file, content, now());
+          this.faces.insert(id, result.faces);
+          return id;
+        }
+        const corrected = this.correctedBoxes(existing.id);
+        this.photos.updateContent(existing.id, file, content);
+        this.faces.deleteOfPhoto(existing.id);
+        const ids = this.faces.insert(existing.id, result.faces);
+        this.carryCorrections(
+          corrected,
+          result.faces.map((f, i) => ({ id: ids[i] as number, box: f.box })),
+        );
+        return existing.id;
+      })
+      .immediate();
+  }
+
+  /** Records a file that could not be analysed, with a message for the user. */
+  recordFailure(file: PhotoFile, hash: string | null, status: 'error' | 'unsupported', error: string): number {
+    const content: PhotoContent = {
+      content_hash: hash,
+      format: null,
+      width: null,
+      height: null,
+      orientation: null,
+      taken_at: null,
+      camera: null,
+      status,
+      error,
+      face_count: 0,
+      analysed_at: now(),
+    };
+    return this.db
+      .transaction(() => {
+        const existing = this.photos.byPath(file.path);
+        if (!existing) return this.photos.insert(file, content, now());
+        this.faces.deleteOfPhoto(existing.id);
+        this.photos.updateContent(existing.id, file, content);
+        return existing.id;
+      })
+      .immediate();
+  }
+
+  /** The file of `photo` now lives at `file` (moved, renamed, or its times changed): nothing else changes. */
+  recordMove(photo: PhotoRow, file: PhotoFile): void {
+    this.photos.updateFile(photo.id, file, photo.taken_at);
+  }
+
+  /** `file` holds the same content as `source`: it gets its own row with a copy of the faces. */
+  recordCopy(source: PhotoRow, file: PhotoFile): number {
+    const content: PhotoContent = {
+      content_hash: source.content_hash,
+      format: source.format,
+      width: source.width,
+      height: source.height,
+      orientation: source.orientation,
+      taken_at: source.taken_at,
+      camera: source.camera,
+      status: source.status,
+      error: source.error,
+      face_count: source.face_count,
+      analysed_at: source.analysed_at,
+    };
+    return this.db
+      .transaction(() => {
+        const existing = this.photos.byPath(file.path);
+        let id: number;
+        if (existing) {
+          this.faces.deleteOfPhoto(existing.id);
+          this.photos.updateContent(existing.id, file, content);
+          id = existing.id;
+        } else {
+          id = this.photos.insert(file, content, now());
+        }
+        this.faces.copy(source.id, id);
+        return id;
+      })
+      .immediate();
+  }
+
+  restore(photoId: number): void {
+    this.photos.restore(photoId);
+  }
+
+  markMissing(photoIds: readonly number[]): void {
+    if (photoIds.length === 0) return;
+    const since = now();
+    this.db.transaction(() => this.photos.markMissing(photoIds, since)).immediate();
+  }
+
+  private correctedBoxes(
+    photoId: number,
+  ): { box: FaceBox; corrections: { attribute: Attribute; value: string; at: string }[] }[] {
+    const byIdx = new Map<number, { attribute: Attribute; value: string; at: string }[]>();
+    for (const c of this.faces.correctionsOfPhoto(photoId)) {
+      byIdx.set(c.idx, [...(byIdx.get(c.idx) ?? []), { attribute: c.attribute, value: c.value, at: c.corrected_at }]);
+    }
+    return this.faces
+      .ofPhoto(photoId)
+      .filter((f) => byIdx.has(f.idx))
+      .map((f) => ({ box: { x: f.x, y: f.y, width: f.w, height: f.h }, corrections: byIdx.get(f.idx) ?? [] }));
+  }
+
+  /** After re-analysis, each old corrected face hands its corrections to the new face it overlaps best. */
+  private carryCorrections(
+    old: ReturnType<Catalog['correctedBoxes']>,
+    fresh: readonly { id: number; box: FaceBox }[],
+  ): void {
+    for (const face of old) {
+      let best: { id: number; iou: number } | null = null;
+      for (const candidate of fresh) {
+        const overlap = iou(face.box, candidate.box);
+        if (overlap >= CORRECTION_CARRY_IOU && (!best || overlap > best.iou)) best = { id: candidate.id, iou: overlap };
+      }
+      if (best) for (const c of face.corrections) this.faces.correct(best.id, c.attribute, c.value, c.at);
+    }
+  }
+}
+
+export function iou(a: FaceBox, b: FaceBox): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}

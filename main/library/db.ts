@@ -1,0 +1,42 @@
+/**
+ * Opening the library database: better-sqlite3, WAL journal (readers never block the scanner's
+ * writes, and a killed process loses at most the transaction in flight), foreign keys on, schema
+ * migrated to the latest version.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface OpenDbOptions {
+  readonly?: boolean;
+}
+
+export function openDatabase(file: string, options: OpenDbOptions = {}): Db {
+  if (!options.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  try {
+    // Another Facets process (the app while the CLI scans) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      // With WAL, NORMAL survives a killed process (only power loss can drop the last commits).
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+    db.pragma('cache_size = -65536'); // 64 MiB
+    db.pragma('temp_store = MEMORY');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** ISO 8601 UTC timestamp for "when" columns. */
+export function now(): string {
+  return new Date().toISOString();
+}

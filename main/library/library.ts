@@ -1,0 +1,116 @@
+/**
+ * A library on disk: the SQLite database, its thumbnail cache, and everything that reads or writes
+ * them. The CLI and the backend (desktop app, web mode) both open one of these.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Settings } from '../api/contract.js';
+import type { AnalyzerOptions } from '../engine/analyzer.js';
+import type { Provider } from '../engine/sessions.js';
+import { Catalog } from './catalog.js';
+import { type Db, openDatabase } from './db.js';
+import { defaultCacheDir } from './paths.js';
+import { LibraryQueries } from './query.js';
+import { folderRange } from './repositories/photos.js';
+import { ScanRepository } from './repositories/scans.js';
+import { SettingsRepository } from './repositories/settings.js';
+import { Scanner, type ScannerOptions } from './scanner.js';
+import { ThumbnailCache } from './thumbnails.js';
+
+export interface LibraryOptions {
+  dbPath: string;
+  /** Thumbnail cache (default: `<db name>.thumbs` next to the database). */
+  cacheDir?: string;
+}
+
+/** Missing files are kept this long before `purge` deletes their rows (faces, corrections). */
+export const DEFAULT_GRACE_DAYS = 30;
+
+export class Library {
+  readonly db: Db;
+  readonly catalog: Catalog;
+  readonly scans: ScanRepository;
+  readonly settings: SettingsRepository;
+  readonly queries: LibraryQueries;
+  readonly thumbnails: ThumbnailCache;
+  readonly dbPath: string;
+
+  constructor(options: LibraryOptions) {
+    this.dbPath = path.resolve(options.dbPath);
+    this.db = openDatabase(this.dbPath);
+    this.catalog = new Catalog(this.db);
+    this.scans = new ScanRepository(this.db);
+    this.settings = new SettingsRepository(this.db);
+    this.queries = new LibraryQueries(this.db, this.catalog.faces);
+    this.thumbnails = new ThumbnailCache(path.resolve(options.cacheDir ?? defaultCacheDir(this.dbPath)));
+  }
+
+  /** A scanner over this library, analysing with the stored settings unless overridden. */
+  scanner(options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir'>> = {}): Scanner {
+    return new Scanner({
+      catalog: this.catalog,
+      scans: this.scans,
+      cacheDir: this.thumbnails.dir,
+      ...analysisFromSettings(this.settings.get()),
+      ...options,
+    });
+  }
+
+  /**
+   * Hides the photos under a folder that is no longer a library root (and not under another root)
+   * by marking them missing: re-adding the folder within the grace period restores them unchanged.
+   */
+  forgetFolder(folder: string, remainingRoots: readonly string[]): number[] {
+    const covered = (p: string) => remainingRoots.some((r) => p === r || p.startsWith(folderRange(r)[0]));
+    const ids = this.db
+      .prepare<[string, string], { id: number; path: string }>(
+        'SELECT id, path FROM photos WHERE path >= ? AND path < ? AND missing_since IS NULL',
+      )
+      .all(...folderRange(folder))
+      .filter((p) => !covered(p.path))
+      .map((p) => p.id);
+    this.catalog.markMissing(ids);
+    return ids;
+  }
+
+  /**
+   * Deletes photos missing for longer than the grace period (all missing ones with `graceDays` 0),
+   * with their faces, predictions and corrections, and thumbnails no other photo shares.
+   */
+  async purgeMissing(graceDays = DEFAULT_GRACE_DAYS): Promise<{ id: number; path: string }[]> {
+    const before = new Date(Date.now() - graceDays * 86_400_000).toISOString();
+    const doomed = this.db
+      .prepare<[string], { id: number; path: string; content_hash: string | null; face_count: number }>(
+        'SELECT id, path, content_hash, face_count FROM photos WHERE missing_since IS NOT NULL AND missing_since <= ?',
+      )
+      .all(before);
+    this.db.transaction(() => doomed.forEach((p) => this.catalog.photos.delete(p.id))).immediate();
+    const stillUsed = this.db.prepare<[string], { n: number }>(
+      'SELECT count(*) AS n FROM photos WHERE content_hash = ?',
+    );
+    for (const p of doomed) {
+      if (!p.content_hash || (stillUsed.get(p.content_hash)?.n ?? 0) > 0) continue;
+      await rm(this.thumbnails.photoFile(p.content_hash), { force: true });
+      for (let i = 0; i < p.face_count; i++) await rm(this.thumbnails.faceFile(p.content_hash, i), { force: true });
+    }
+    return doomed.map(({ id, path: file }) => ({ id, path: file }));
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma('optimize');
+    this.db.close();
+  }
+}
+
+/** Analyzer options and execution providers from the stored settings. */
+export function analysisFromSettings(settings: Settings): {
+  analyzer: Partial<AnalyzerOptions>;
+  providers?: Provider[];
+} {
+  const { maxSide, minFaceSize, thresholds } = settings.analysis;
+  return {
+    analyzer: { decode: { maxSide }, detection: { minFaceSize, thresholds } },
+    ...(settings.provider === 'auto' ? {} : { providers: [settings.provider] }),
+  };
+}

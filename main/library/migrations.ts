@@ -1,0 +1,169 @@
+/**
+ * The library schema as numbered, append-only migrations. Never edit a released migration: add the
+ * next one. `PRAGMA user_version` records the last one applied; each runs in its own transaction
+ * together with the version bump, so a crash leaves the database at a whole version.
+ */
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL -- JSON
+      ) STRICT;
+
+      CREATE TABLE scans (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        -- running | completed | cancelled | failed; a 'running' row whose process died is 'interrupted'
+        state       TEXT NOT NULL,
+        roots       TEXT NOT NULL, -- JSON array
+        counts      TEXT NOT NULL DEFAULT '{}', -- JSON ScanCounts
+        error       TEXT
+      ) STRICT;
+
+      -- One row per file path. Identity is content: a moved file keeps its row (and faces), a copy
+      -- gets its own row with copied faces, a changed file is re-analysed in place.
+      CREATE TABLE photos (
+        id            INTEGER PRIMARY KEY,
+        path          TEXT NOT NULL UNIQUE,
+        folder        TEXT NOT NULL,
+        content_hash  TEXT,          -- sha256 hex; NULL when the file could not be read
+        size          INTEGER NOT NULL,
+        mtime_ms      REAL NOT NULL,
+        format        TEXT,
+        width         INTEGER,       -- upright (EXIF-rotated) size
+        height        INTEGER,
+        orientation   INTEGER,
+        taken_at      TEXT,          -- EXIF date taken, camera-local 'YYYY-MM-DDTHH:MM:SS'
+        sort_date     TEXT NOT NULL, -- taken_at, else the file time (local), same format
+        camera        TEXT,
+        status        TEXT NOT NULL CHECK (status IN ('ok', 'error', 'unsupported')),
+        error         TEXT,
+        face_count    INTEGER NOT NULL DEFAULT 0,
+        missing_since TEXT,          -- set while the file is gone; purged after the grace period
+        added_at      TEXT NOT NULL,
+        analysed_at   TEXT
+      ) STRICT;
+      CREATE INDEX photos_content_hash ON photos (content_hash);
+      CREATE INDEX photos_folder ON photos (folder);
+      CREATE INDEX photos_browse ON photos (sort_date) WHERE status = 'ok' AND missing_since IS NULL;
+      CREATE INDEX photos_problems ON photos (status) WHERE status <> 'ok';
+      CREATE INDEX photos_missing ON photos (missing_since) WHERE missing_since IS NOT NULL;
+
+      -- Filters and facets read faces alone: the shown values (age_group to emotion_conf, corrected)
+      -- are kept here by the faces repository (the correction if any, else the prediction), and the
+      -- photo-level values (photo_*) are copied from the photo on insert and by the trigger below.
+      CREATE TABLE faces (
+        id               INTEGER PRIMARY KEY,
+        photo_id         INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        idx              INTEGER NOT NULL, -- order within the photo's analysis; names its thumbnail
+        x                REAL NOT NULL,    -- box in upright full-resolution pixels
+        y                REAL NOT NULL,
+        w                REAL NOT NULL,
+        h                REAL NOT NULL,
+        landmarks        TEXT NOT NULL,    -- JSON [[x, y], ...]
+        score            REAL NOT NULL,
+        face_size        REAL NOT NULL,
+        sharpness        REAL NOT NULL,
+        uncertain        INTEGER NOT NULL,
+        quality_reasons  TEXT NOT NULL,    -- JSON string[]
+        age_years        REAL,
+        age_group        TEXT,
+        age_group_conf   REAL,
+        gender           TEXT,
+        gender_conf      REAL,
+        ethnicity        TEXT,
+        ethnicity_conf   REAL,
+        emotion          TEXT,
+        emotion_conf     REAL,
+        corrected        INTEGER NOT NULL DEFAULT 0, -- bit per corrected attribute
+        photo_visible    INTEGER NOT NULL, -- the photo is 'ok' and its file present
+        photo_sort_date  TEXT NOT NULL,
+        photo_face_count INTEGER NOT NULL,
+        photo_folder     TEXT NOT NULL,
+        photo_year       INTEGER NOT NULL, -- of photo_sort_date, so facets group by a plain column
+        UNIQUE (photo_id, idx)
+      ) STRICT;
+      -- Browsing order and date ranges.
+      CREATE INDEX faces_browse ON faces (photo_visible, photo_sort_date);
+      -- Three covering indexes over every filter column, so counts and facets are index-only scans
+      -- grouped in index order (no sort): by attribute values (face facets), by photo-level values
+      -- (face count, folder, year facets) and by photo (facets counting photos).
+      CREATE INDEX faces_by_attributes ON faces (
+        photo_visible, age_group, gender, ethnicity, emotion, corrected, age_group_conf, gender_conf, ethnicity_conf,
+        emotion_conf, photo_face_count, photo_folder, photo_sort_date);
+      CREATE INDEX faces_by_photo_values ON faces (
+        photo_visible, photo_face_count, photo_folder, photo_year, age_group, gender, ethnicity, emotion, corrected,
+        age_group_conf, gender_conf, ethnicity_conf, emotion_conf, photo_sort_date);
+      CREATE INDEX faces_by_photo ON faces (
+        photo_visible, photo_id, age_group, gender, ethnicity, emotion, corrected, age_group_conf, gender_conf,
+        ethnicity_conf, emotion_conf, photo_face_count, photo_folder, photo_sort_date);
+      -- Selective attribute filters, in browsing order (gender is never selective enough to pay).
+      CREATE INDEX faces_age_group ON faces (age_group, photo_visible, photo_sort_date);
+      CREATE INDEX faces_ethnicity ON faces (ethnicity, photo_visible, photo_sort_date);
+      CREATE INDEX faces_emotion ON faces (emotion, photo_visible, photo_sort_date);
+
+      CREATE TRIGGER photos_to_faces AFTER UPDATE OF status, missing_since, sort_date, face_count, folder ON photos
+      BEGIN
+        UPDATE faces SET
+          photo_visible = (NEW.status = 'ok' AND NEW.missing_since IS NULL),
+          photo_sort_date = NEW.sort_date,
+          photo_face_count = NEW.face_count,
+          photo_folder = NEW.folder,
+          photo_year = CAST(substr(NEW.sort_date, 1, 4) AS INTEGER)
+        WHERE photo_id = NEW.id;
+      END;
+
+      CREATE TABLE predictions (
+        face_id       INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+        attribute     TEXT NOT NULL,
+        label         TEXT NOT NULL,
+        confidence    REAL NOT NULL,
+        probabilities TEXT NOT NULL, -- JSON { label: p }
+        years         REAL,          -- ageGroup only: the estimated age
+        model         TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        PRIMARY KEY (face_id, attribute)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Kept apart from predictions: re-analysis replaces predictions, never what the user said.
+      CREATE TABLE corrections (
+        face_id      INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+        attribute    TEXT NOT NULL,
+        value        TEXT NOT NULL,
+        corrected_at TEXT NOT NULL,
+        PRIMARY KEY (face_id, attribute)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+];
+
+/** Applies every migration newer than the database, each in its own transaction. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(
+      `the library was created by a newer Facets (schema ${current}, this version knows ${latest}); update Facets`,
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return latest;
+}

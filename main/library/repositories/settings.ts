@@ -1,0 +1,48 @@
+/** The `settings` table: the app's `Settings`, one JSON value per key, defaults for what is unset. */
+import type { Settings } from '../../api/contract.js';
+import { DEFAULT_MTCNN } from '../../engine/detection/mtcnn.js';
+import { DEFAULT_DECODE } from '../../engine/image/decode.js';
+import type { Db } from '../db.js';
+
+export const DEFAULT_SETTINGS: Settings = {
+  folders: [],
+  analysis: {
+    maxSide: DEFAULT_DECODE.maxSide,
+    minFaceSize: DEFAULT_MTCNN.minFaceSize,
+    thresholds: [...DEFAULT_MTCNN.thresholds],
+  },
+  provider: 'auto',
+  theme: 'system',
+  hideEthnicity: false,
+};
+
+export class SettingsRepository {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      all: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings'),
+      put: db.prepare(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  get(): Settings {
+    const settings: Settings = structuredClone(DEFAULT_SETTINGS);
+    for (const { key, value } of this.stmts.all.all()) {
+      if (key in settings) (settings as unknown as Record<string, unknown>)[key] = JSON.parse(value) as unknown;
+    }
+    return settings;
+  }
+
+  /** Stores the given keys (already validated) and returns the whole settings. */
+  update(changes: Partial<Settings>): Settings {
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(changes)) {
+        if (value !== undefined) this.stmts.put.run(key, JSON.stringify(value));
+      }
+    })();
+    return this.get();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * A pool of analysis worker threads. Each worker takes up to two jobs at a time, so it decodes the
+ * next photo while running the networks on the current one.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AnalysisJob, FromWorker, JobResult, ToWorker, WorkerConfig } from './worker-protocol.js';
+
+export const JOBS_PER_WORKER = 2;
+
+export interface PoolSize {
+  workers: number;
+  intraOpThreads: number;
+}
+
+/**
+ * Workers and onnxruntime threads from the core count: about one worker per two cores (at most 4;
+ * more sessions mostly add memory), and the cores shared out among their sessions' intra-op threads.
+ */
+export function defaultPoolSize(
+  cores = os.availableParallelism(),
+  workers?: number,
+  intraOpThreads?: number,
+): PoolSize {
+  const w = Math.max(1, workers ?? Math.min(4, Math.floor(cores / 2)));
+  return { workers: w, intraOpThreads: Math.max(1, intraOpThreads ?? Math.floor(cores / w)) };
+}
+
+/** Starts the worker module: compiled JS as is; TypeScript sources (tests, tsx) through tsx's loader. */
+function spawnWorker(config: WorkerConfig): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSources) return new Worker(entry, { workerData: config });
+  // `execArgv: ['--import', 'tsx']` does not reach a worker's own module loader on Node 20, so the
+  // worker registers tsx itself before importing the TypeScript entry.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: config });
+}
+
+interface Pending {
+  job: AnalysisJob;
+  resolve: (result: JobResult) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, Pending>;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private failure: Error | null = null;
+
+  private constructor(readonly size: PoolSize) {}
+
+  /** Spawns the workers and waits until each has loaded its models; rejects if any cannot. */
+  static async start(config: Omit<WorkerConfig, 'intraOpThreads'>, size: PoolSize): Promise<WorkerPool> {
+    const pool = new WorkerPool(size);
+    try {
+      await Promise.all(
+        Array.from({ length: size.workers }, () => pool.add({ ...config, intraOpThreads: size.intraOpThreads })),
+      );
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  /** Jobs the pool runs at once. */
+  get capacity(): number {
+    return this.size.workers * JOBS_PER_WORKER;
+  }
+
+  /** Analyses one photo. Rejects only when the pool itself fails (a worker crashed or lost its models). */
+  run(job: AnalysisJob): Promise<JobResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    const workers = this.slots.splice(0).map((s) => s.worker);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private add(config: WorkerConfig): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = spawnWorker(config);
+      const slot: Slot = { worker, inFlight: new Map() };
+      let ready = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready = true;
+          this.slots.push(slot);
+          resolve();
+          this.dispatch();
+        } else if (message.type === 'fatal') {
+          const err = new Error(message.error);
+          if (ready) this.fail(err);
+          else reject(err);
+        } else {
+          const pending = slot.inFlight.get(message.result.id);
+          slot.inFlight.delete(message.result.id);
+          pending?.resolve(message.result);
+          this.dispatch();
+        }
+      });
+      worker.on('error', (err) => (ready ? this.fail(err) : reject(err)));
+      worker.on('exit', (code) => {
+        const stillListed = this.slots.includes(slot);
+        if (!ready) reject(new Error(`analysis worker exited with code ${code} while starting`));
+        else if (stillListed) this.fail(new Error(`analysis worker stopped unexpectedly (exit code ${code})`));
+      });
+    });
+  }
+
+  private dispatch(): void {
+    if (this.failure) return;
+    while (this.queue.length > 0) {
+      const slot = this.slots
+        .filter((s) => s.inFlight.size < JOBS_PER_WORKER)
+        .sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
+      if (!slot) return;
+      const next = this.queue.shift();
+      if (!next) return;
+      slot.inFlight.set(next.job.id, next);
+      slot.worker.postMessage({ type: 'job', job: next.job } satisfies ToWorker);
+    }
+  }
+
+  /** A worker failed for good: every pending job is rejected, and so is every later one. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    const pending = [...this.queue.splice(0), ...this.slots.flatMap((s) => [...s.inFlight.values()])];
+    for (const s of this.slots) s.inFlight.clear();
+    for (const p of pending) p.reject(err);
+  }
+}

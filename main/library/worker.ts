@@ -1,0 +1,163 @@
+/**
+ * An analysis worker thread: reads a photo, decodes it once, runs the face networks on it and cuts
+ * its thumbnails from the same pixels. Decoding the next photo overlaps inference on the current one
+ * (two serial lanes: libvips decodes on libuv's pool while onnxruntime runs its own threads).
+ *
+ * Plain node:worker_threads, no Electron imports: the same file serves the CLI, web mode and the
+ * desktop app's main or utility process.
+ */
+import { readFile } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { FaceAnalyzer } from '../engine/analyzer.js';
+import { NETWORKS } from '../engine/attributes/networks.js';
+import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
+import { ModelStore } from '../engine/sessions.js';
+import { modelsDir } from '../paths.js';
+import { analyzeDecoded } from './analysis.js';
+import { predictionsOf } from './attributes.js';
+import { decodePhoto, readableError } from './decoders.js';
+import { type PhotoMetadata, readMetadata } from './metadata.js';
+import { ThumbnailCache } from './thumbnails.js';
+import { describeFsError } from './walker.js';
+import type { AnalysisJob, FromWorker, JobResult, PhotoResult, ToWorker, WorkerConfig } from './worker-protocol.js';
+
+if (!parentPort) throw new Error('worker.ts runs as a worker thread');
+const port = parentPort;
+const config = workerData as WorkerConfig;
+const models = new ModelStore(config.modelsDir ?? modelsDir(), {
+  ...(config.providers ? { providers: config.providers } : {}),
+  intraOpThreads: config.intraOpThreads,
+});
+const analyzer = new FaceAnalyzer(models, config.analyzer);
+const thumbnails = new ThumbnailCache(config.cacheDir);
+
+/** Runs tasks one at a time, in submission order. */
+class SerialLane {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+const decodeLane = new SerialLane();
+const analyseLane = new SerialLane();
+
+type Decoded = { image: DecodedImage; metadata: PhotoMetadata; decodeMs: number } | JobResult;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+async function readAndDecode(job: AnalysisJob): Promise<Decoded> {
+  const t0 = performance.now();
+  let file: Buffer;
+  try {
+    file = await readFile(job.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { id: job.id, outcome: 'vanished' };
+    return { id: job.id, outcome: 'error', error: `cannot read the file: ${describeFsError(err)}`, decoded: false };
+  }
+  const metadata = await readMetadata(file);
+  try {
+    const image = await decodePhoto(file, job.kind, config.analyzer.decode ?? {}, metadata.orientation);
+    return { image, metadata, decodeMs: performance.now() - t0 };
+  } catch (err) {
+    const reason = err instanceof DecodeError ? err.reason : 'unreadable';
+    const message = readableError(err instanceof DecodeError ? err.message : `cannot decode: ${(err as Error).message}`);
+    if (reason === 'too-large') {
+      return { id: job.id, outcome: 'unsupported', error: `too large to analyse: ${message}`, decoded: false };
+    }
+    return { id: job.id, outcome: reason === 'unsupported' ? 'unsupported' : 'error', error: message, decoded: true };
+  }
+}
+
+interface Analysed {
+  result: JobResult;
+  /** The decoded pixels, for the thumbnails, when analysis succeeded. */
+  image?: DecodedImage;
+}
+
+async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
+  if ('outcome' in decoded) return { result: decoded };
+  const { image, metadata, decodeMs } = decoded;
+  const t0 = performance.now();
+  try {
+    const faces = await analyzeDecoded(analyzer, image);
+    const photo: PhotoResult = {
+      format: image.format,
+      width: image.uprightWidth,
+      height: image.uprightHeight,
+      orientation: image.orientation,
+      takenAt: metadata.takenAt,
+      camera: metadata.camera,
+      faces: faces.map((f) => ({
+        box: f.box,
+        score: f.score,
+        landmarks: f.landmarks.map(([x, y]) => [x, y] as [number, number]),
+        quality: {
+          faceSize: f.quality.faceSize,
+          sharpness: f.quality.sharpness,
+          uncertain: f.quality.uncertain,
+          reasons: f.quality.reasons,
+        },
+        predictions: predictionsOf(f),
+      })),
+    };
+    return { result: { id: job.id, outcome: 'analysed', photo, decodeMs, analyseMs: performance.now() - t0 }, image };
+  } catch (err) {
+    return {
+      result: { id: job.id, outcome: 'error', error: `analysis failed: ${(err as Error).message}`, decoded: true },
+    };
+  }
+}
+
+function onJob(job: AnalysisJob): void {
+  const decoding = decodeLane.run(() => readAndDecode(job));
+  const analysing = analyseLane.run(async () => analyse(job, await decoding));
+  // Thumbnails are encoded outside the lanes, so the next inference starts at once; the result is
+  // posted (and committed by the scanner) only once they are on disk.
+  void analysing
+    .then(async ({ result, image }) => {
+      if (image && result.outcome === 'analysed') {
+        await thumbnails.writeAll(
+          job.hash,
+          image,
+          result.photo.faces.map((f) => f.box),
+        );
+      }
+      return result;
+    })
+    .then(
+      (result) => post({ type: 'result', result }),
+      (err: unknown) =>
+        post({
+          type: 'result',
+          result: {
+            id: job.id,
+            outcome: 'error',
+            error: `thumbnails failed: ${(err as Error).message}`,
+            decoded: true,
+          },
+        }),
+    );
+}
+
+/** Loads every network this worker will use, so a missing or corrupt model stops the scan up front. */
+async function loadModels(): Promise<void> {
+  const names = new Set(['pnet', 'rnet', 'onet']);
+  for (const network of Object.values(analyzer.options.assignment)) {
+    if (network) names.add(NETWORKS[network]?.model ?? network);
+  }
+  await Promise.all([...names].map((name) => models.load(name)));
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'job') onJob(message.job);
+});
+
+loadModels().then(
+  () => post({ type: 'ready' }),
+  (err: unknown) => post({ type: 'fatal', error: (err as Error).message }),
+);

@@ -1,0 +1,224 @@
+/**
+ * Application state shared by every view: the bridge, settings, scan progress, the current view, the
+ * library under the active filter, the face selection, and the actions that change them.
+ */
+import { getContext, setContext } from 'svelte';
+import {
+  type AppInfo,
+  type Attribute,
+  type FacetsBridge,
+  HttpBridge,
+  type ScanProgress,
+  type Settings,
+} from '../lib/api/index.js';
+import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
+import { LibraryState } from './library.svelte.js';
+import { Selection } from './selection.svelte.js';
+import { Toasts } from './toasts.svelte.js';
+
+export type View = 'photos' | 'faces' | 'errors' | 'settings';
+
+/** What the photo viewer shows: a position in the photo results, or the photo of a face result. */
+export interface ViewerTarget {
+  source: 'photos' | 'faces';
+  index: number;
+}
+
+const IDLE: ScanProgress = {
+  state: 'idle',
+  done: 0,
+  total: 0,
+  currentFile: null,
+  photosPerSecond: 0,
+  etaSeconds: null,
+  errors: 0,
+};
+
+export class AppState {
+  readonly bridge: FacetsBridge;
+  /** The desktop app (native folder picker) rather than a browser. */
+  readonly desktop: boolean;
+  readonly toasts = new Toasts();
+  readonly library: LibraryState;
+  readonly selection = new Selection();
+
+  info = $state<AppInfo | null>(null);
+  settings = $state<Settings | null>(null);
+  scan = $state<ScanProgress>(IDLE);
+  /** The last scan's final progress, shown until dismissed. */
+  finishedScan = $state<ScanProgress | null>(null);
+  view = $state<View>('photos');
+  /** First run: the welcome screen stays until the user starts the first scan. */
+  onboarding = $state(false);
+  ready = $state(false);
+  loadError = $state<string | null>(null);
+  connection = $state<'open' | 'connecting' | 'lost'>('open');
+  viewer = $state<ViewerTarget | null>(null);
+  errorCount = $state(0);
+
+  readonly hideEthnicity = $derived(this.settings?.hideEthnicity ?? false);
+
+  constructor(bridge: FacetsBridge) {
+    this.bridge = bridge;
+    this.desktop = typeof bridge.chooseFolder === 'function';
+    this.library = new LibraryState(bridge, (err) => this.toasts.error(err));
+  }
+
+  async start(): Promise<void> {
+    this.bridge.on('scan:progress', (progress) => this.#onProgress(progress));
+    this.bridge.on('library:changed', () => this.library.changed());
+    if (this.bridge instanceof HttpBridge) {
+      let previous = this.connection;
+      this.bridge.onConnection((state) => {
+        // Back after an outage: events were missed, so catch up.
+        if (state === 'open' && previous !== 'open') void this.#catchUp();
+        previous = state;
+        this.connection = state;
+      });
+    }
+    try {
+      const [info, settings, scan] = await Promise.all([
+        this.bridge.invoke('app:info', undefined),
+        this.bridge.invoke('settings:get', undefined),
+        this.bridge.invoke('scan:status', undefined),
+      ]);
+      this.info = info;
+      this.settings = settings;
+      this.scan = scan;
+      this.onboarding = settings.folders.length === 0;
+      this.ready = true;
+      await Promise.all([this.library.refresh(true), this.refreshErrorCount()]);
+    } catch (err) {
+      this.loadError = (err as Error).message;
+    }
+  }
+
+  async #catchUp(): Promise<void> {
+    try {
+      this.scan = await this.bridge.invoke('scan:status', undefined);
+      await this.library.refresh(false);
+    } catch (err) {
+      this.toasts.error(err);
+    }
+  }
+
+  #onProgress(progress: ScanProgress): void {
+    const wasRunning = this.scan.state !== 'idle';
+    const newErrors = progress.errors !== this.scan.errors;
+    this.scan = progress;
+    if (newErrors) void this.refreshErrorCount();
+    if (progress.state === 'idle' && wasRunning) {
+      this.finishedScan = progress;
+      this.library.changed();
+      void this.refreshErrorCount();
+    }
+  }
+
+  setView(view: View): void {
+    this.view = view;
+    if (view === 'photos' || view === 'faces') this.library.setTarget(view);
+    if (view === 'errors') void this.refreshErrorCount();
+  }
+
+  async refreshErrorCount(): Promise<void> {
+    try {
+      const { total } = await this.bridge.invoke('errors:list', { page: { offset: 0, limit: 1 } });
+      this.errorCount = total;
+    } catch {
+      // The count is a hint; the errors view reports failures itself.
+    }
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<boolean> {
+    try {
+      this.settings = await this.bridge.invoke('settings:update', patch);
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
+  async addFolder(path: string): Promise<boolean> {
+    try {
+      this.settings = await this.bridge.invoke('folders:add', { path: path.trim() });
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
+  async removeFolder(path: string): Promise<void> {
+    try {
+      this.settings = await this.bridge.invoke('folders:remove', { path });
+      this.library.changed();
+    } catch (err) {
+      this.toasts.error(err);
+    }
+  }
+
+  async startScan(folders?: string[]): Promise<void> {
+    try {
+      this.finishedScan = null;
+      this.scan = await this.bridge.invoke('scan:start', folders ? { folders } : {});
+      this.onboarding = false;
+    } catch (err) {
+      this.toasts.error(err);
+    }
+  }
+
+  async scanControl(action: 'scan:pause' | 'scan:resume' | 'scan:cancel'): Promise<void> {
+    try {
+      this.scan = await this.bridge.invoke(action, undefined);
+    } catch (err) {
+      this.toasts.error(err);
+    }
+  }
+
+  /** Stores a correction on every face in `faceIds`, with Undo in the confirmation. */
+  async correct(faceIds: number[], attribute: Attribute, value: string): Promise<boolean> {
+    try {
+      await this.bridge.invoke('faces:correct', { faceIds, attribute, value });
+      this.library.changed();
+      this.toasts.show(
+        `${ATTRIBUTE_NAMES[attribute]} set to ${valueName(value)} on ${plural(faceIds.length, 'face')}`,
+        { action: { label: 'Undo', run: () => void this.uncorrect(faceIds, attribute) } },
+      );
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
+  async uncorrect(faceIds: number[], attribute: Attribute): Promise<boolean> {
+    try {
+      await this.bridge.invoke('faces:uncorrect', { faceIds, attribute });
+      this.library.changed();
+      this.toasts.show(`${ATTRIBUTE_NAMES[attribute]} back to the prediction on ${plural(faceIds.length, 'face')}`);
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
+  openViewer(source: 'photos' | 'faces', index: number): void {
+    this.viewer = { source, index };
+  }
+
+  closeViewer(): void {
+    this.viewer = null;
+  }
+}
+
+const KEY = Symbol('facets-app');
+
+export function provideApp(app: AppState): void {
+  setContext(KEY, app);
+}
+
+export function useApp(): AppState {
+  return getContext<AppState>(KEY);
+}
