@@ -11,7 +11,10 @@ import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStor
 import { AreaSampler, type PixelImage, toGrey } from './image/resample.js';
 import { ModelStore } from './sessions.js';
 
-/** Which network serves each attribute (chosen by measurement; see models/README.md). */
+/**
+ * Which network serves each attribute: a manifest model name, "a+b" for an ensemble averaging both,
+ * or null for none.
+ */
 export interface Assignment {
   age: string | null;
   gender: string | null;
@@ -19,11 +22,17 @@ export interface Assignment {
   emotion: string | null;
 }
 
+/**
+ * Chosen by measurement (`facets eval <set> --compare`; the table is in models/README.md): on
+ * utkface-dev face-api's age/gender network beats faceres and gear for age group and gender; gear is
+ * the only ethnicity network; on fer2013-dev averaging Human's emotion network with face-api's
+ * expression network beats either alone.
+ */
 export const DEFAULT_ASSIGNMENT: Assignment = {
-  age: 'faceres',
-  gender: 'faceres',
+  age: 'faceapi-age-gender',
+  gender: 'faceapi-age-gender',
   ethnicity: 'gear',
-  emotion: 'emotion',
+  emotion: 'emotion+faceapi-expression',
 };
 
 export interface AnalyzerOptions {

@@ -10,7 +10,7 @@ import type { Attributes } from '../engine/attributes/networks.js';
 import type { Detection } from '../engine/detection/mtcnn.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
-import type { AttributeSample, DetectionImage, EvalSet } from './datasets.js';
+import type { AttributeSample, DetectionImage } from './datasets.js';
 import { type AgeMetrics, type ClassMetrics, ageMetrics, classMetrics, detectionMetrics } from './metrics.js';
 
 export interface DetectionReport {
