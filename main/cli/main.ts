@@ -12,6 +12,7 @@ import { queryCommand } from './commands/query.js';
 import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
+import { trainHeadsCommand } from './commands/train-heads.js';
 
 const COMMANDS: Command[] = [
   analyzeCommand,
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   statsCommand,
   exportCommand,
   purgeCommand,
+  trainHeadsCommand,
 ];
 
 function usage(): string {

@@ -152,7 +152,7 @@ export function largestEmbeddedJpeg(data: Buffer): Buffer | null {
 function jpegEnd(data: Buffer, start: number): number {
   let pos = start + 2;
   let frame = -1;
-  while (pos + 4 <= data.length) {
+  while (pos + 2 <= data.length) {
     if (data[pos] !== 0xff) return -1;
     const marker = data[pos + 1] as number;
     if (marker === 0xff) {
@@ -164,6 +164,7 @@ function jpegEnd(data: Buffer, start: number): number {
       pos += 2;
       continue;
     }
+    if (pos + 4 > data.length) return -1;
     const length = data.readUInt16BE(pos + 2);
     if (length < 2) return -1;
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) frame = marker;
@@ -220,6 +221,8 @@ export function readableError(message: string): string {
     .split('\n')
     .map((l) => l.replace(/\bVips\w+: /g, '').trim())
     .filter(Boolean);
-  const text = [...new Set(lines)].slice(0, 3).join('; ');
+  const kept: string[] = [];
+  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
+  const text = kept.slice(0, 3).join('; ');
   return text.length > 300 ? `${text.slice(0, 297)}…` : text;
 }

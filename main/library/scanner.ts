@@ -73,10 +73,6 @@ class WorkQueue<T> {
     this.wake();
   }
 
-  get size(): number {
-    return this.items.length;
-  }
-
   async take(): Promise<T | undefined> {
     for (;;) {
       const item = this.items.shift();
@@ -92,289 +88,334 @@ class WorkQueue<T> {
   }
 }
 
-export class Scanner {
-  private state: ScanState = 'idle';
-  private counts: ScanCounts = { ...ZERO_COUNTS };
-  private done = 0;
-  private currentFile: string | null = null;
-  private readonly rate = new RateMeter();
-  private resumeGate: Promise<void> | null = null;
+/** Pause, resume and cancel, as the walk and the processors see them between photos. */
+class RunControl {
+  state: ScanState = 'scanning';
+  private gate: Promise<void> | null = null;
   private openGate: (() => void) | null = null;
-  private lastEmit = 0;
-  private pendingEmit: NodeJS.Timeout | null = null;
-  private running: Promise<ScanSummary> | null = null;
 
-  constructor(private readonly options: ScannerOptions) {}
-
-  get progress(): ScanProgress {
-    const total = this.counts.files;
-    return {
-      state: this.state,
-      done: this.done,
-      total,
-      currentFile: this.currentFile,
-      photosPerSecond: Math.round(this.rate.rate * 100) / 100,
-      etaSeconds: this.state === 'idle' ? null : this.rate.eta(total - this.done),
-      errors: this.counts.failed,
-    };
-  }
-
-  get busy(): boolean {
-    return this.running !== null;
-  }
-
-  /** Scans the roots; rejects if a scan is already running. */
-  scan(roots: readonly string[]): Promise<ScanSummary> {
-    if (this.running) return Promise.reject(new Error('a scan is already running'));
-    const run = this.run(roots.map((r) => path.resolve(r))).finally(() => {
-      this.running = null;
-    });
-    this.running = run;
-    return run;
-  }
-
-  pause(): void {
-    if (this.state !== 'scanning') return;
+  pause(): boolean {
+    if (this.state !== 'scanning') return false;
     this.state = 'paused';
-    this.resumeGate = new Promise((resolve) => (this.openGate = resolve));
-    this.emit(true);
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+    return true;
   }
 
-  resume(): void {
-    if (this.state !== 'paused') return;
+  resume(): boolean {
+    if (this.state !== 'paused') return false;
     this.state = 'scanning';
-    this.releaseGate();
-    this.emit(true);
+    this.release();
+    return true;
   }
 
-  /** Stops after the photos in flight; what is done stays done. */
-  cancel(): void {
-    if (this.state !== 'scanning' && this.state !== 'paused') return;
+  cancel(): boolean {
+    if (this.state !== 'scanning' && this.state !== 'paused') return false;
     this.state = 'cancelling';
-    this.releaseGate();
-    this.emit(true);
+    this.release();
+    return true;
   }
 
-  private releaseGate(): void {
-    this.openGate?.();
-    this.openGate = null;
-    this.resumeGate = null;
-  }
-
-  private get stopping(): boolean {
+  get cancelled(): boolean {
     return this.state === 'cancelling';
   }
 
-  private async run(roots: string[]): Promise<ScanSummary> {
-    const { catalog, scans } = this.options;
+  /** Waits while paused; false once the scan should stop. */
+  async proceed(): Promise<boolean> {
+    if (this.gate) await this.gate;
+    return !this.cancelled;
+  }
+
+  private release(): void {
+    this.openGate?.();
+    this.openGate = null;
+    this.gate = null;
+  }
+}
+
+/** One scan from walk to summary: its counters, its queue, its worker pool. */
+class ScanRun {
+  readonly counts: ScanCounts = { ...ZERO_COUNTS };
+  readonly rate = new RateMeter();
+  done = 0;
+  currentFile: string | null = null;
+  private readonly seen = new Set<number>();
+  private readonly queue = new WorkQueue<WalkedFile>();
+  private readonly warnings: ScanSummary['warnings'] = [];
+  private readonly unavailableRoots = new Set<string>();
+  /** Files with the same content are resolved one after another, so the second sees the first's row. */
+  private readonly hashLocks = new Map<string, Promise<void>>();
+  private pool: Promise<WorkerPool> | null = null;
+  private failure: Error | null = null;
+  private jobIds = 0;
+  private lastSave = performance.now();
+  private scanId = 0;
+
+  constructor(
+    private readonly options: ScannerOptions,
+    private readonly roots: readonly string[],
+    private readonly control: RunControl,
+    private readonly emit: (immediately?: boolean) => void,
+  ) {}
+
+  async execute(): Promise<ScanSummary> {
     const started = performance.now();
-    this.state = 'scanning';
-    this.counts = { ...ZERO_COUNTS };
-    this.done = 0;
-    this.currentFile = null;
-    this.rate.reset();
-    const scanId = scans.start(now(), roots);
-    const warnings: ScanSummary['warnings'] = [];
-    const seen = new Set<number>();
-    const queue = new WorkQueue<WalkedFile>();
-    const unavailableRoots = new Set<string>();
-    // Assigned from the processors' closures (the casts keep TypeScript from narrowing them to null).
-    let pool = null as Promise<WorkerPool> | null;
-    let failure = null as Error | null;
-    let lastSave = performance.now();
-    let jobIds = 0;
-    const hashLocks = new Map<string, Promise<void>>();
+    this.scanId = this.options.scans.start(now(), this.roots);
     this.emit(true);
-
-    const finishItem = (timed: boolean) => {
-      this.done++;
-      if (timed) this.rate.tick();
-      if (performance.now() - lastSave > SAVE_COUNTS_INTERVAL_MS) {
-        lastSave = performance.now();
-        scans.saveCounts(scanId, this.counts);
-      }
-      this.emit();
-    };
-    const changed = (id: number) => this.options.onChanged?.([id]);
-    const startPool = () =>
-      (pool ??= WorkerPool.start(
-        {
-          cacheDir: this.options.cacheDir,
-          analyzer: this.options.analyzer ?? {},
-          ...(this.options.modelsDir ? { modelsDir: this.options.modelsDir } : {}),
-          ...(this.options.providers ? { providers: this.options.providers } : {}),
-        },
-        defaultPoolSize(undefined, this.options.workers, this.options.intraOpThreads),
-      ));
-
-    /** Resolves one changed or new file: touch, move, duplicate, or analysis. Same-content files queue up. */
-    const resolve = async (file: WalkedFile, hash: string): Promise<void> => {
-      const photoFile: PhotoFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs };
-      const existing = catalog.photos.byPath(file.path);
-      if (existing && existing.content_hash === hash) {
-        catalog.recordMove(existing, photoFile);
-        seen.add(existing.id);
-        this.counts.touched++;
-        if (existing.missing_since) this.counts.restored++;
-        return changed(existing.id);
-      }
-      const sameContent = catalog.photos.byHash(hash).filter((p) => p.path !== file.path);
-      const moved = existing ? undefined : sameContent.find((p) => p.missing_since !== null || !existsSync(p.path));
-      if (moved) {
-        catalog.recordMove(moved, photoFile);
-        seen.add(moved.id);
-        this.counts.moved++;
-        return changed(moved.id);
-      }
-      const source = sameContent[0];
-      if (source) {
-        const id = catalog.recordCopy(source, photoFile);
-        seen.add(id);
-        this.counts.duplicates++;
-        return changed(id);
-      }
-      const workers = await startPool();
-      const result = await workers.run({ id: ++jobIds, path: file.path, kind: file.photoKind, hash });
-      if (result.outcome === 'vanished') {
-        this.counts.vanished++;
-        return;
-      }
-      let id: number;
-      if (result.outcome === 'analysed') {
-        id = catalog.recordAnalysed(photoFile, hash, result.photo);
-        this.counts[existing ? 'updated' : 'added']++;
-        this.counts.decoded++;
-        this.counts.inferences++;
-        this.counts.faces += result.photo.faces.length;
-      } else {
-        id = catalog.recordFailure(photoFile, hash, result.outcome, result.error);
-        this.counts.failed++;
-        if (result.decoded) this.counts.decoded++;
-      }
-      seen.add(id);
-      changed(id);
-    };
-
-    const processFile = async (file: WalkedFile): Promise<void> => {
-      this.currentFile = file.path;
-      let hash: string;
-      try {
-        hash = await hashFile(file.path);
-        this.counts.hashed++;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          this.counts.vanished++;
-          return;
-        }
-        const id = catalog.recordFailure(file, null, 'error', `cannot read the file: ${describeFsError(err)}`);
-        seen.add(id);
-        this.counts.failed++;
-        return changed(id);
-      }
-      // Files with the same content are resolved one after another, so the second sees the first's row.
-      const previous = hashLocks.get(hash) ?? Promise.resolve();
-      const mine = previous.then(() => resolve(file, hash));
-      const settled = mine.catch(() => undefined);
-      hashLocks.set(hash, settled);
-      try {
-        await mine;
-      } finally {
-        if (hashLocks.get(hash) === settled) hashLocks.delete(hash);
-      }
-    };
-
-    const processor = async (): Promise<void> => {
-      for (;;) {
-        if (this.resumeGate) await this.resumeGate;
-        if (this.stopping || failure) return;
-        const file = await queue.take();
-        if (!file) return;
-        try {
-          await processFile(file);
-          finishItem(true);
-        } catch (err) {
-          failure ??= err as Error; // the worker pool failed: nothing more can be analysed
-          this.state = 'cancelling';
-          this.releaseGate();
-        }
-      }
-    };
-
-    const walk = async (): Promise<boolean> => {
-      const entries = walkLibrary(roots, {
-        exclude: this.options.exclude ?? [],
-        skipPaths: [this.options.cacheDir],
-        onWarning: (where, message) => {
-          warnings.push({ path: where, message });
-          if (roots.includes(where)) unavailableRoots.add(where);
-        },
-      });
-      for await (const entry of entries) {
-        if (this.resumeGate) await this.resumeGate;
-        if (this.stopping || failure) return false;
-        this.counts.files++;
-        const existing = catalog.photos.byPath(entry.path);
-        if (entry.kind === 'unreadable') {
-          if (existing?.status === 'error' && existing.error === entry.error) {
-            seen.add(existing.id);
-            this.counts.unchanged++;
-          } else {
-            const id = catalog.recordFailure({ path: entry.path, size: 0, mtimeMs: 0 }, null, 'error', entry.error);
-            seen.add(id);
-            this.counts.failed++;
-            changed(id);
-          }
-          finishItem(false);
-        } else if (existing && existing.size === entry.size && existing.mtime_ms === entry.mtimeMs) {
-          seen.add(existing.id);
-          this.counts.unchanged++;
-          if (existing.missing_since) {
-            catalog.restore(existing.id);
-            this.counts.restored++;
-            changed(existing.id);
-          }
-          finishItem(false);
-        } else {
-          queue.push(entry);
-        }
-      }
-      return true;
-    };
-
     const concurrency = Math.max(4, defaultPoolSize(undefined, this.options.workers).workers * 2 + 2);
-    const processors = Array.from({ length: concurrency }, () => processor());
-    const walked = await walk().finally(() => queue.close());
+    const processors = Array.from({ length: concurrency }, () => this.processor());
+    const walked = await this.walk().finally(() => this.queue.close());
     await Promise.all(processors);
+    if (walked && !this.failure && !this.control.cancelled) this.markMissing();
+    if (this.pool) await (await this.pool.catch(() => null))?.close();
 
-    if (walked && !failure && !this.stopping) {
-      for (const root of roots) {
-        if (unavailableRoots.has(root)) continue; // an unplugged drive is not a deleted library
-        const gone = catalog.photos.presentUnder(root).filter((id) => !seen.has(id));
-        catalog.markMissing(gone);
-        this.counts.missing += gone.length;
-        if (gone.length > 0) this.options.onChanged?.(gone);
-      }
-    }
-    if (pool) await (await pool.catch(() => null))?.close();
-
-    const state: ScanSummary['state'] = failure ? 'failed' : this.stopping ? 'cancelled' : 'completed';
-    const error = failure ? failure.message : null;
-    scans.finish(scanId, now(), state, this.counts, error);
-    this.state = 'idle';
-    this.currentFile = null;
-    this.releaseGate();
-    this.emit(true);
+    const state = this.failure ? 'failed' : this.control.cancelled ? 'cancelled' : 'completed';
+    const error = this.failure?.message ?? null;
+    this.options.scans.finish(this.scanId, now(), state, this.counts, error);
     return {
-      scanId,
+      scanId: this.scanId,
       state,
       counts: { ...this.counts },
       error,
-      warnings,
+      warnings: this.warnings,
       seconds: (performance.now() - started) / 1000,
     };
   }
 
-  /** Reports progress, at most every PROGRESS_INTERVAL_MS unless `now` (state changes, the end). */
+  /** Lists the files; settles unchanged and unreadable ones at once, queues the rest. */
+  private async walk(): Promise<boolean> {
+    const { catalog } = this.options;
+    const entries = walkLibrary(this.roots, {
+      exclude: this.options.exclude ?? [],
+      skipPaths: [this.options.cacheDir],
+      onWarning: (where, message) => {
+        this.warnings.push({ path: where, message });
+        if (this.roots.includes(where)) this.unavailableRoots.add(where);
+      },
+    });
+    for await (const entry of entries) {
+      if (!(await this.control.proceed()) || this.failure) return false;
+      this.counts.files++;
+      const existing = catalog.photos.byPath(entry.path);
+      if (entry.kind === 'unreadable') {
+        if (existing?.status === 'error' && existing.error === entry.error) this.keep(existing.id, 'unchanged');
+        else {
+          const id = catalog.recordFailure({ path: entry.path, size: 0, mtimeMs: 0 }, null, 'error', entry.error);
+          this.keep(id, 'failed', true);
+        }
+        this.finishItem(false);
+      } else if (existing && existing.size === entry.size && existing.mtime_ms === entry.mtimeMs) {
+        this.keep(existing.id, 'unchanged');
+        if (existing.missing_since) {
+          catalog.restore(existing.id);
+          this.keep(existing.id, 'restored', true);
+        }
+        this.finishItem(false);
+      } else {
+        this.queue.push(entry);
+      }
+    }
+    return true;
+  }
+
+  private async processor(): Promise<void> {
+    for (;;) {
+      if (!(await this.control.proceed()) || this.failure) return;
+      const file = await this.queue.take();
+      if (!file) return;
+      try {
+        await this.processFile(file);
+        this.finishItem(true);
+      } catch (err) {
+        // Only the worker pool (or the database) fails like this: nothing more can be analysed.
+        this.failure ??= err as Error;
+        this.control.cancel();
+      }
+    }
+  }
+
+  private async processFile(file: WalkedFile): Promise<void> {
+    this.currentFile = file.path;
+    let hash: string;
+    try {
+      hash = await hashFile(file.path);
+      this.counts.hashed++;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.counts.vanished++;
+        return;
+      }
+      const id = this.options.catalog.recordFailure(
+        file,
+        null,
+        'error',
+        `cannot read the file: ${describeFsError(err)}`,
+      );
+      this.keep(id, 'failed', true);
+      return;
+    }
+    const previous = this.hashLocks.get(hash) ?? Promise.resolve();
+    const mine = previous.then(() => this.resolve(file, hash));
+    const settled = mine.catch(() => undefined);
+    this.hashLocks.set(hash, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.hashLocks.get(hash) === settled) this.hashLocks.delete(hash);
+    }
+  }
+
+  /** A new or changed file, hashed: touched, moved, a duplicate, or new content to analyse. */
+  private async resolve(file: WalkedFile, hash: string): Promise<void> {
+    const { catalog } = this.options;
+    const photoFile: PhotoFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs };
+    const existing = catalog.photos.byPath(file.path);
+    if (existing && existing.content_hash === hash) {
+      catalog.recordMove(existing, photoFile); // same bytes, new file times
+      if (existing.missing_since) this.counts.restored++;
+      return this.keep(existing.id, 'touched', true);
+    }
+    const sameContent = catalog.photos.byHash(hash).filter((p) => p.path !== file.path);
+    const moved = existing ? undefined : sameContent.find((p) => p.missing_since !== null || !existsSync(p.path));
+    if (moved) {
+      catalog.recordMove(moved, photoFile);
+      return this.keep(moved.id, 'moved', true);
+    }
+    const source = sameContent[0];
+    if (source) return this.keep(catalog.recordCopy(source, photoFile), 'duplicates', true);
+
+    const pool = await this.startPool();
+    const result = await pool.run({ id: ++this.jobIds, path: file.path, kind: file.photoKind, hash });
+    if (result.outcome === 'vanished') {
+      this.counts.vanished++;
+    } else if (result.outcome === 'analysed') {
+      const id = catalog.recordAnalysed(photoFile, result.hash, result.photo);
+      this.counts.decoded++;
+      this.counts.inferences++;
+      this.counts.faces += result.photo.faces.length;
+      this.keep(id, existing ? 'updated' : 'added', true);
+    } else {
+      if (result.decoded) this.counts.decoded++;
+      this.keep(catalog.recordFailure(photoFile, hash, result.outcome, result.error), 'failed', true);
+    }
+  }
+
+  /** Rows under the walked roots that the walk did not see; an unplugged drive is not a deleted library. */
+  private markMissing(): void {
+    const { catalog } = this.options;
+    for (const root of this.roots) {
+      if (this.unavailableRoots.has(root)) continue;
+      const gone = catalog.photos.presentUnder(root).filter((id) => !this.seen.has(id));
+      catalog.markMissing(gone);
+      this.counts.missing += gone.length;
+      if (gone.length > 0) this.options.onChanged?.(gone);
+    }
+  }
+
+  private startPool(): Promise<WorkerPool> {
+    const o = this.options;
+    return (this.pool ??= WorkerPool.start(
+      {
+        cacheDir: o.cacheDir,
+        analyzer: o.analyzer ?? {},
+        ...(o.modelsDir ? { modelsDir: o.modelsDir } : {}),
+        ...(o.providers ? { providers: o.providers } : {}),
+      },
+      defaultPoolSize(undefined, o.workers, o.intraOpThreads),
+    ));
+  }
+
+  /** Records that a photo row is accounted for by this scan, counts the outcome, announces a change. */
+  private keep(id: number, outcome: keyof ScanCounts, changed = false): void {
+    this.seen.add(id);
+    this.counts[outcome]++;
+    if (changed) this.options.onChanged?.([id]);
+  }
+
+  private finishItem(timed: boolean): void {
+    this.done++;
+    if (timed) this.rate.tick();
+    if (performance.now() - this.lastSave > SAVE_COUNTS_INTERVAL_MS) {
+      this.lastSave = performance.now();
+      this.options.scans.saveCounts(this.scanId, this.counts);
+    }
+    this.emit();
+  }
+}
+
+export class Scanner {
+  private control: RunControl | null = null;
+  private current: ScanRun | null = null;
+  private finalProgress: ScanProgress = {
+    state: 'idle',
+    done: 0,
+    total: 0,
+    currentFile: null,
+    photosPerSecond: 0,
+    etaSeconds: null,
+    errors: 0,
+  };
+  private lastEmit = 0;
+  private pendingEmit: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: ScannerOptions) {}
+
+  get progress(): ScanProgress {
+    const run = this.current;
+    const state = this.control?.state;
+    if (!run || !state) return this.finalProgress;
+    const total = run.counts.files;
+    return {
+      state,
+      done: run.done,
+      total,
+      currentFile: run.currentFile,
+      photosPerSecond: Math.round(run.rate.rate * 100) / 100,
+      etaSeconds: total === 0 ? null : run.rate.eta(total - run.done),
+      errors: run.counts.failed,
+    };
+  }
+
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  /** Scans the roots; rejects if a scan is already running. */
+  async scan(roots: readonly string[]): Promise<ScanSummary> {
+    if (this.current) throw new Error('a scan is already running');
+    const control = new RunControl();
+    const run = new ScanRun(
+      this.options,
+      roots.map((r) => path.resolve(r)),
+      control,
+      (immediately) => this.emit(immediately),
+    );
+    this.control = control;
+    this.current = run;
+    try {
+      return await run.execute();
+    } finally {
+      const last = this.progress;
+      this.finalProgress = { ...last, state: 'idle', currentFile: null, etaSeconds: null };
+      this.current = null;
+      this.control = null;
+      this.emit(true);
+    }
+  }
+
+  pause(): void {
+    if (this.control?.pause()) this.emit(true);
+  }
+
+  resume(): void {
+    if (this.control?.resume()) this.emit(true);
+  }
+
+  /** Stops after the photos in flight; what is done stays done. */
+  cancel(): void {
+    if (this.control?.cancel()) this.emit(true);
+  }
+
+  /** Reports progress, at most every PROGRESS_INTERVAL_MS unless `immediately` (state changes, the end). */
   private emit(immediately = false): void {
     const listener = this.options.onProgress;
     if (!listener) return;

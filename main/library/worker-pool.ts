@@ -51,6 +51,8 @@ interface Slot {
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  /** Every worker spawned, ready or not, so close() ends them all. */
+  private readonly spawned: Worker[] = [];
   private readonly queue: Pending[] = [];
   private failure: Error | null = null;
 
@@ -85,13 +87,14 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
-    const workers = this.slots.splice(0).map((s) => s.worker);
-    await Promise.all(workers.map((w) => w.terminate()));
+    this.slots.length = 0;
+    await Promise.all(this.spawned.splice(0).map((w) => w.terminate()));
   }
 
   private add(config: WorkerConfig): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = spawnWorker(config);
+      this.spawned.push(worker);
       const slot: Slot = { worker, inFlight: new Map() };
       let ready = false;
       worker.on('message', (message: FromWorker) => {

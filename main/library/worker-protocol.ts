@@ -19,7 +19,7 @@ export interface AnalysisJob {
   id: number;
   path: string;
   kind: PhotoKind;
-  /** Content hash, computed by the scanner; names the thumbnails. */
+  /** Content hash as the scanner computed it. */
   hash: string;
 }
 
@@ -43,7 +43,8 @@ export interface PhotoResult {
 }
 
 export type JobResult =
-  | { id: number; outcome: 'analysed'; photo: PhotoResult; decodeMs: number; analyseMs: number }
+  /** `hash`: of the bytes analysed (it names the thumbnails), which differs from the job's if the file changed meanwhile. */
+  | { id: number; outcome: 'analysed'; hash: string; photo: PhotoResult; decodeMs: number; analyseMs: number }
   /** The file could not be used: recorded on the photo, shown to the user. */
   | { id: number; outcome: 'error' | 'unsupported'; error: string; decoded: boolean }
   /** The file disappeared before the worker could read it. */

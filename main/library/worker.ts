@@ -9,13 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceAnalyzer } from '../engine/analyzer.js';
-import { NETWORKS } from '../engine/attributes/networks.js';
 import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
+import { AreaSampler } from '../engine/image/resample.js';
 import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
 import { analyzeDecoded } from './analysis.js';
 import { predictionsOf } from './attributes.js';
 import { decodePhoto, readableError } from './decoders.js';
+import { hashBuffer } from './hash.js';
 import { type PhotoMetadata, readMetadata } from './metadata.js';
 import { ThumbnailCache } from './thumbnails.js';
 import { describeFsError } from './walker.js';
@@ -44,7 +45,8 @@ class SerialLane {
 const decodeLane = new SerialLane();
 const analyseLane = new SerialLane();
 
-type Decoded = { image: DecodedImage; metadata: PhotoMetadata; decodeMs: number } | JobResult;
+/** What was decoded, and the hash of the bytes actually read (the file may have changed since the scanner hashed it). */
+type Decoded = { image: DecodedImage; metadata: PhotoMetadata; hash: string; decodeMs: number } | JobResult;
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -62,10 +64,12 @@ async function readAndDecode(job: AnalysisJob): Promise<Decoded> {
   const metadata = await readMetadata(file);
   try {
     const image = await decodePhoto(file, job.kind, config.analyzer.decode ?? {}, metadata.orientation);
-    return { image, metadata, decodeMs: performance.now() - t0 };
+    return { image, metadata, hash: hashBuffer(file), decodeMs: performance.now() - t0 };
   } catch (err) {
     const reason = err instanceof DecodeError ? err.reason : 'unreadable';
-    const message = readableError(err instanceof DecodeError ? err.message : `cannot decode: ${(err as Error).message}`);
+    const message = readableError(
+      err instanceof DecodeError ? err.message : `cannot decode: ${(err as Error).message}`,
+    );
     if (reason === 'too-large') {
       return { id: job.id, outcome: 'unsupported', error: `too large to analyse: ${message}`, decoded: false };
     }
@@ -81,7 +85,7 @@ interface Analysed {
 
 async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
   if ('outcome' in decoded) return { result: decoded };
-  const { image, metadata, decodeMs } = decoded;
+  const { image, metadata, hash, decodeMs } = decoded;
   const t0 = performance.now();
   try {
     const faces = await analyzeDecoded(analyzer, image);
@@ -105,7 +109,8 @@ async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
         predictions: predictionsOf(f),
       })),
     };
-    return { result: { id: job.id, outcome: 'analysed', photo, decodeMs, analyseMs: performance.now() - t0 }, image };
+    const analyseMs = performance.now() - t0;
+    return { result: { id: job.id, outcome: 'analysed', hash, photo, decodeMs, analyseMs }, image };
   } catch (err) {
     return {
       result: { id: job.id, outcome: 'error', error: `analysis failed: ${(err as Error).message}`, decoded: true },
@@ -122,7 +127,7 @@ function onJob(job: AnalysisJob): void {
     .then(async ({ result, image }) => {
       if (image && result.outcome === 'analysed') {
         await thumbnails.writeAll(
-          job.hash,
+          result.hash,
           image,
           result.photo.faces.map((f) => f.box),
         );
@@ -144,13 +149,26 @@ function onJob(job: AnalysisJob): void {
     );
 }
 
-/** Loads every network this worker will use, so a missing or corrupt model stops the scan up front. */
+/**
+ * Loads every network this worker will use by running them once on a blank image with a made-up
+ * face, so a missing or corrupt model stops the scan up front (whatever the engine's assignment).
+ */
 async function loadModels(): Promise<void> {
-  const names = new Set(['pnet', 'rnet', 'onet']);
-  for (const network of Object.values(analyzer.options.assignment)) {
-    if (network) names.add(NETWORKS[network]?.model ?? network);
-  }
-  await Promise.all([...names].map((name) => models.load(name)));
+  await Promise.all(['pnet', 'rnet', 'onet'].map((name) => models.load(name)));
+  const side = 64;
+  const blank = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side, channels: 3 };
+  const face = {
+    box: { x1: 16, y1: 12, x2: 48, y2: 52 },
+    score: 1,
+    landmarks: [
+      [26, 28],
+      [38, 28],
+      [32, 36],
+      [27, 44],
+      [37, 44],
+    ] as [number, number][],
+  };
+  await analyzer.attributes(blank, new AreaSampler(blank), [face]);
 }
 
 port.on('message', (message: ToWorker) => {
@@ -159,5 +177,5 @@ port.on('message', (message: ToWorker) => {
 
 loadModels().then(
   () => post({ type: 'ready' }),
-  (err: unknown) => post({ type: 'fatal', error: (err as Error).message }),
+  (err: unknown) => post({ type: 'fatal', error: `cannot load the face analysis models: ${(err as Error).message}` }),
 );

@@ -99,7 +99,33 @@ describe('the UI on a real library (web mode)', { skip }, () => {
       assert.ok(Number(await progress.getAttribute('aria-valuemax')) >= 1);
       await page.getByRole('button', { name: 'Pause' }).waitFor();
       await page.getByRole('button', { name: 'Cancel' }).waitFor();
-      await screenshot(page, '02-scanning');
+
+      // Pause once the first results are in (unless the scan is over by then): the grid shows them
+      // while the bar says where the scan stands. Then resume.
+      const finished = page.getByRole('status', { name: 'Scan finished' });
+      await page
+        .locator('.scanbar [data-testid="scan-count"]')
+        .filter({ hasText: /^\s*[1-9]\d* of / })
+        .or(finished)
+        .first()
+        .waitFor({ timeout: SCAN_TIMEOUT_MS });
+      const pauseClicked = await page
+        .getByRole('button', { name: 'Pause' })
+        .click({ timeout: 2000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      const paused = page.locator('.scanbar[data-state="paused"]');
+      if (pauseClicked) await paused.or(finished).first().waitFor();
+      if (await paused.isVisible()) {
+        await page.locator('[data-photo-id]').first().waitFor();
+        await page.getByRole('button', { name: 'Resume' }).waitFor();
+        await screenshot(page, '02-scanning');
+        await page.getByRole('button', { name: 'Resume' }).click();
+      } else {
+        await screenshot(page, '02-scanning');
+      }
 
       // Results appear while scanning, and the bar reports the end.
       await page.getByRole('status', { name: 'Scan finished' }).waitFor({ timeout: SCAN_TIMEOUT_MS });
@@ -154,6 +180,7 @@ describe('the UI on a real library (web mode)', { skip }, () => {
     assert.equal(Number(shownCount), countOf(counts.emotion, emotion));
     const search = page.getByRole('searchbox', { name: 'Search faces and photos' });
     assert.equal(await search.inputValue(), `${emotion} ${ageGroup}`);
+    await page.getByRole('status', { name: 'Scan finished' }).getByRole('button', { name: 'Dismiss' }).click();
     await page.locator(`[data-face-id="${expected.items[0]?.id}"] button.main`).click();
     await page.locator(`[data-face-detail="${expected.items[0]?.id}"] [data-testid="value-emotion"]`).waitFor();
     await screenshot(page, '04-faces-filtered');

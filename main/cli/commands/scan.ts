@@ -146,7 +146,7 @@ function report(summary: ScanSummary, json: boolean): void {
   process.stdout.write(`Scan ${summary.state}: ${parts.filter(Boolean).join(', ')}.\n`);
   for (const w of summary.warnings) process.stdout.write(`  warning: ${w.path}: ${w.message}\n`);
   if (summary.error) process.stdout.write(`  error: ${summary.error}\n`);
-  if (c.failed) process.stdout.write('  See the files with errors in the app, or with `facets stats`.\n');
+  if (c.failed) process.stdout.write('  `facets stats` lists the files that could not be analysed, and why.\n');
 }
 
 async function watchAndRescan(

@@ -5,6 +5,7 @@ import type { ScanCounts } from '../../library/repositories/scans.js';
 import type { Command } from '../command.js';
 import { dbFlag, openLibrary } from '../library-options.js';
 
+const PROBLEMS_LISTED = 20;
 const ATTRIBUTE_NAMES = {
   ageGroup: 'Age group',
   gender: 'Gender',
@@ -38,6 +39,8 @@ interface Stats {
   faces: number;
   attributes: Partial<Record<keyof typeof ATTRIBUTE_NAMES, FacetCount[]>>;
   corrected: number;
+  /** The first files that could not be analysed, with the reason. */
+  problems: { path: string; error: string }[];
   lastScan: { startedAt: string; finishedAt: string | null; state: string; counts: Partial<ScanCounts> } | null;
 }
 
@@ -67,6 +70,9 @@ function libraryStats(library: Library): Stats {
     faces: facets.total,
     attributes,
     corrected: facets.corrected.find((c) => c.value === 'corrected')?.count ?? 0,
+    problems: library.queries
+      .errors({ offset: 0, limit: PROBLEMS_LISTED })
+      .items.map(({ path, error }) => ({ path, error })),
     lastScan: scan
       ? {
           startedAt: scan.started_at,
@@ -89,5 +95,9 @@ function text(s: Stats): string {
     lines.push(`${ATTRIBUTE_NAMES[key].padEnd(10)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
   }
   if (s.lastScan) lines.push(`Last scan: ${s.lastScan.startedAt} (${s.lastScan.state})`);
+  if (s.problems.length > 0) {
+    lines.push(`Could not be analysed${s.photos.errors > s.problems.length ? ` (first ${s.problems.length})` : ''}:`);
+    for (const p of s.problems) lines.push(`  ${p.path}: ${p.error}`);
+  }
   return `${lines.join('\n')}\n`;
 }

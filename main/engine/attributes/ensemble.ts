@@ -27,8 +27,15 @@ export function combineEstimates(attr: EstimatedAttribute, parts: readonly Attri
     return { gender: male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model } };
   }
   const labels = attr === 'ethnicity' ? ETHNICITIES : EMOTIONS;
-  const probs = labels.map(
-    (l) => present.reduce((s, p) => s + ((p[attr]?.probabilities as Record<string, number> | undefined)?.[l] ?? 0), 0) / present.length,
+  const probs = mixProbabilities(
+    present.map((p) => {
+      const e = p[attr];
+      const record = (e?.probabilities ?? {}) as Record<string, number>;
+      return {
+        probabilities: labels.map((l) => record[l] ?? 0),
+        unseen: labels.map((l) => (e?.unseen as string[] | undefined)?.includes(l) ?? false),
+      };
+    }),
   );
   let best = 0;
   probs.forEach((p, i) => {
@@ -38,3 +45,35 @@ export function combineEstimates(attr: EstimatedAttribute, parts: readonly Attri
   return { [attr]: { label: labels[best], probabilities, model } } as Attributes;
 }
 
+/**
+ * Averages several models' class probabilities. A model that never saw a label in training
+ * (`unseen`) has no say on it: the unseen labels' mass comes from the models that know them, and the
+ * rest is shared out by the average of every model's probabilities conditional on the known labels.
+ * Without unseen labels this is the plain average.
+ */
+export function mixProbabilities(
+  parts: readonly { probabilities: readonly number[]; unseen?: readonly boolean[] }[],
+): number[] {
+  const K = parts[0]?.probabilities.length ?? 0;
+  const unseenAny = Array.from({ length: K }, (_, k) => parts.some((p) => p.unseen?.[k]));
+  if (!unseenAny.some(Boolean)) {
+    return Array.from({ length: K }, (_, k) => parts.reduce((s, p) => s + (p.probabilities[k] ?? 0), 0) / parts.length);
+  }
+  const out = new Array<number>(K).fill(0);
+  let unseenMass = 0;
+  for (let k = 0; k < K; k++) {
+    if (!unseenAny[k]) continue;
+    const knowers = parts.filter((p) => !p.unseen?.[k]);
+    out[k] = knowers.length ? knowers.reduce((s, p) => s + (p.probabilities[k] ?? 0), 0) / knowers.length : 0;
+    unseenMass += out[k] as number;
+  }
+  const conditionals = parts.map((p) => {
+    const seen = p.probabilities.reduce((s, v, k) => s + (unseenAny[k] ? 0 : v), 0);
+    return p.probabilities.map((v, k) => (unseenAny[k] ? 0 : seen > 0 ? v / seen : 0));
+  });
+  for (let k = 0; k < K; k++) {
+    if (unseenAny[k]) continue;
+    out[k] = ((1 - unseenMass) * conditionals.reduce((s, c) => s + (c[k] ?? 0), 0)) / parts.length;
+  }
+  return out;
+}

@@ -37,6 +37,8 @@ export interface LabelEstimate<L extends string> {
   label: L;
   probabilities: Record<L, number>;
   model: ModelRef;
+  /** Labels the model never saw in training (it cannot tell them apart): an ensemble takes their mass from the others. */
+  unseen?: L[];
 }
 
 export interface GenderEstimate {

@@ -115,6 +115,7 @@ export class AppState {
   }
 
   setView(view: View): void {
+    if (view !== this.view) this.toasts.clearInfo();
     this.view = view;
     if (view === 'photos' || view === 'faces') this.library.setTarget(view);
     if (view === 'errors') void this.refreshErrorCount();

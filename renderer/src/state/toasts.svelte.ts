@@ -21,6 +21,11 @@ export class Toasts {
     this.show(err instanceof Error ? err.message : String(err), { kind: 'error' });
   }
 
+  /** Confirmations belong to the view they were shown in; errors stay until they time out. */
+  clearInfo(): void {
+    this.items = this.items.filter((t) => t.kind === 'error');
+  }
+
   dismiss(id: number): void {
     this.items = this.items.filter((t) => t.id !== id);
   }

@@ -1,0 +1,271 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type HeadTask, headsDir, readHeadsManifest } from '../../engine/attributes/heads.js';
+import { ModelStore } from '../../engine/sessions.js';
+import { DEFAULT_FINE_TUNE, fineTuneOnCorrections } from '../../heads/corrections.js';
+import type { FlipMode } from '../../heads/data.js';
+import { type FramingName, isFramingName } from '../../heads/embeddings.js';
+import { correctionsWithEmbeddings } from '../../heads/library-corrections.js';
+import { exportHeadsOnnx, headsMetadata } from '../../heads/onnx.js';
+import { DEFAULT_PIPELINE, type ResultRow, runPipeline } from '../../heads/pipeline.js';
+import { simulateCorrections } from '../../heads/simulate.js';
+import { activeHeadsBytes, installHeads, readHeadsParams, revertHeads } from '../../heads/store.js';
+import type { Weighting } from '../../heads/model.js';
+import { DEFAULT_TRAIN } from '../../heads/train.js';
+import { defaultDbPath } from '../../library/paths.js';
+import type { Command } from '../command.js';
+
+const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(1)}%`);
+
+/** The results table (markdown): one row per candidate, the attributes' dev metrics as columns. */
+export function resultsTable(rows: readonly ResultRow[]): string {
+  const header =
+    '| candidate | ethnicity acc. | ethnicity worst class | age group acc. (9) | age MAE (y) | gender acc. | emotion acc. | train s |';
+  const lines = [header, '|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const s = r.scores;
+    const worst = s.ethnicity?.perClassRecall
+      ? Object.entries(s.ethnicity.perClassRecall).reduce((a, b) => (b[1] < a[1] ? b : a))
+      : undefined;
+    lines.push(
+      `| ${r.candidate} | ${pct(s.ethnicity?.accuracy)} | ${worst ? `${pct(worst[1])} (${worst[0]})` : '-'} | ${pct(s.age?.accuracy)} | ` +
+        `${s.age?.mae === undefined ? '-' : s.age.mae.toFixed(2)} | ${pct(s.gender?.accuracy)} | ${pct(s.emotion?.accuracy)} | ` +
+        `${r.seconds === undefined ? '-' : r.seconds.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function number(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return n;
+}
+
+export const trainHeadsCommand: Command = {
+  name: 'train-heads',
+  usage: 'train-heads [--from-corrections [--db file] | --revert | --simulate-corrections] [options]',
+  summary: "train the paper's classifier: attribute heads on face embeddings (ONNX in models/heads/)",
+  help: [
+    'Without a mode: embeds the training sets (cached in ~/.cache/facets), trains multi-task heads with dynamic',
+    'and with equal task weights and an SVM-RBF baseline, scores them on the dev sets next to the pretrained',
+    'networks, prints the results table, and installs the better heads with a manifest entry. The engine uses',
+    'the heads for an attribute only where their recorded dev accuracy beats the default network.',
+    '--train <dirs>       comma-separated labelled sets (default ../shared/data/train/{utkface,fer2013}-train)',
+    '--dev <dirs>         comma-separated dev sets (default ../shared/data/eval/{utkface,fer2013}-dev)',
+    '--embedding <nets>   facenet128 (default), faceres, or facenet128,faceres (concatenated)',
+    '--framing <f>        crop (the crop is the face; default), align-arcface, align-utkface (MTCNN + alignment)',
+    '--flip <m>           augment (default: mirrored faces in training, averaged at run time), average, none',
+    '--hidden <n>         shared hidden layer width, 0 = none (default 128)',
+    '--epochs <n>         (default 30)   --lr <x> (default 0.001)   --batch <n> (default 128)',
+    '--weighting <w>      dynamic (default), equal, dynamic-inverse, dynamic-naive',
+    '--balance <b>        class balancing exponent 0..1 (default 1: inverse class frequency)',
+    '--max-per-set <n>    evenly spaced subsample of larger training sets (default 12000)',
+    '--no-svm             skip the SVM baseline; --svm-limit <n> samples per task (default 6000); --svm-c <C> (default 1)',
+    '--no-compare         train only the requested weighting',
+    '--seed <n>           (default 1): same seed, same cached embeddings → same ONNX bytes',
+    '--dry-run            report only, install nothing',
+    '--json               machine-readable output',
+    '--from-corrections   fine-tune the installed heads on the corrections in the library (--db), measured',
+    '                     on held-out corrections; installed only if not worse (--force: always)',
+    '--min-corrections n  (default 50)   --holdout <f> (default 0.25)',
+    '--revert             restore the previous heads',
+    '--simulate-corrections  learning curve: simulated users correcting the dev set (research data)',
+  ].join('\n'),
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        train: { type: 'string' },
+        dev: { type: 'string' },
+        embedding: { type: 'string' },
+        framing: { type: 'string' },
+        flip: { type: 'string' },
+        hidden: { type: 'string' },
+        epochs: { type: 'string' },
+        lr: { type: 'string' },
+        batch: { type: 'string' },
+        weighting: { type: 'string' },
+        balance: { type: 'string' },
+        'max-per-set': { type: 'string' },
+        'no-svm': { type: 'boolean', default: false },
+        'svm-limit': { type: 'string' },
+        'svm-c': { type: 'string' },
+        'no-compare': { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        'from-corrections': { type: 'boolean', default: false },
+        db: { type: 'string' },
+        'min-corrections': { type: 'string' },
+        holdout: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        revert: { type: 'boolean', default: false },
+        'simulate-corrections': { type: 'boolean', default: false },
+      },
+    });
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const tty = process.stderr.isTTY;
+    const progress = (label: string) => (done: number, total: number) => {
+      if (tty) process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+    };
+    const dir = headsDir();
+
+    if (values.revert) {
+      const entry = revertHeads(dir);
+      out(`restored heads ${entry.file} (${entry.origin}, ${entry.createdAt})`);
+      return 0;
+    }
+
+    const models = new ModelStore();
+    try {
+      if (values['from-corrections']) {
+        const dbFile = values.db ? path.resolve(values.db) : defaultDbPath();
+        const { entry, bytes } = activeHeadsBytes(dir);
+        const base = readHeadsParams(bytes);
+        const shas = entry.embedding.networks.map((n) => n.sha256);
+        const { corrections, skipped } = await correctionsWithEmbeddings(
+          models,
+          dbFile,
+          entry.embedding,
+          shas,
+          progress('embedding corrected faces'),
+        );
+        if (skipped.length) log(`skipped ${skipped.length} corrected faces: ${skipped[0]?.reason}`);
+        const minCorrections = number('min-corrections', values['min-corrections'], DEFAULT_FINE_TUNE.minCorrections);
+        const result = fineTuneOnCorrections(base, corrections, {
+          minCorrections,
+          holdout: number('holdout', values.holdout, DEFAULT_FINE_TUNE.holdout),
+          seed: number('seed', values.seed, DEFAULT_FINE_TUNE.seed),
+        });
+        const taught = Object.fromEntries(
+          Object.entries(result.learned).map(([t, labels]) => [
+            t,
+            labels.filter((l) => entry.unseen[t as HeadTask]?.includes(l)),
+          ]),
+        );
+        const unseen: Partial<Record<HeadTask, string[]>> = {};
+        for (const [t, labels] of Object.entries(entry.unseen) as [HeadTask, string[]][]) {
+          const left = labels.filter((l) => !(taught[t] ?? []).includes(l));
+          if (left.length) unseen[t] = left;
+        }
+        const improved = result.after.accuracy >= result.before.accuracy;
+        const summary = {
+          corrections: corrections.length,
+          faces: { fineTuned: result.trained, heldOut: result.heldOut },
+          before: result.before,
+          after: result.after,
+          seconds: result.seconds,
+        };
+        let installed: string | undefined;
+        if ((improved || values.force) && !values['dry-run']) {
+          const seed = number('seed', values.seed, DEFAULT_FINE_TUNE.seed);
+          const onnxBytes = exportHeadsOnnx(result.heads.config, result.heads.params, headsMetadata(entry.embedding, entry.tasks, seed));
+          const { file: _file, sha256: _sha, ...rest } = entry;
+          const next = installHeads(
+            onnxBytes,
+            {
+              ...rest,
+              createdAt: new Date().toISOString(),
+              origin: 'corrections',
+              unseen,
+              corrections: { ...summary, db: dbFile, base: entry.sha256 },
+            },
+            dir,
+          );
+          installed = next.file;
+        }
+        if (values.json) out(JSON.stringify({ ...summary, installed: installed ?? null }, null, 2));
+        else {
+          out(
+            `${corrections.length} corrections on ${result.trained + result.heldOut} faces: fine-tuned on ${result.trained}, ` +
+              `measured on ${result.heldOut} held-out faces`,
+          );
+          out(`held-out accuracy: before ${pct(result.before.accuracy)} → after ${pct(result.after.accuracy)}`);
+          for (const [task, a] of Object.entries(result.after.perAttribute)) {
+            out(
+              `  ${task}: ${pct(result.before.perAttribute[task as HeadTask]?.accuracy)} → ${pct(a.accuracy)} (${a.count})`,
+            );
+          }
+          out(
+            installed
+              ? `installed ${installed}; \`facets train-heads --revert\` restores the previous heads`
+              : improved
+                ? 'not installed (--dry-run)'
+                : 'not installed: the fine-tune did not help on held-out corrections (--force installs anyway)',
+          );
+        }
+        return 0;
+      }
+
+      if (values['simulate-corrections']) {
+        const curve = await simulateCorrections(models, { log, seed: number('seed', values.seed, 1) });
+        out(values.json ? JSON.stringify(curve, null, 2) : curve.table);
+        return 0;
+      }
+
+      const networks = values.embedding ? values.embedding.split(',') : DEFAULT_PIPELINE.networks;
+      const framing = values.framing ?? DEFAULT_PIPELINE.framing;
+      if (!isFramingName(framing)) throw new Error(`--framing must be crop, align-arcface or align-utkface`);
+      const flip = (values.flip ?? DEFAULT_PIPELINE.flip) as FlipMode;
+      if (!['augment', 'average', 'none'].includes(flip)) throw new Error('--flip must be augment, average or none');
+      const weighting = (values.weighting ?? DEFAULT_TRAIN.weighting) as Weighting;
+      if (!['dynamic', 'equal', 'dynamic-inverse', 'dynamic-naive'].includes(weighting)) {
+        throw new Error('--weighting must be dynamic, equal, dynamic-inverse or dynamic-naive');
+      }
+      const started = performance.now();
+      const result = await runPipeline(models, {
+        ...DEFAULT_PIPELINE,
+        ...(values.train ? { trainSets: values.train.split(',').map((p) => path.resolve(p)) } : {}),
+        ...(values.dev ? { devSets: values.dev.split(',').map((p) => path.resolve(p)) } : {}),
+        networks,
+        framing: framing as FramingName,
+        flip,
+        train: {
+          ...DEFAULT_TRAIN,
+          hidden: number('hidden', values.hidden, DEFAULT_TRAIN.hidden),
+          epochs: number('epochs', values.epochs, DEFAULT_TRAIN.epochs),
+          lr: number('lr', values.lr, DEFAULT_TRAIN.lr),
+          batch: number('batch', values.batch, DEFAULT_TRAIN.batch),
+          balance: number('balance', values.balance, DEFAULT_TRAIN.balance),
+          seed: number('seed', values.seed, DEFAULT_TRAIN.seed),
+          flipAugment: flip === 'augment',
+          weighting,
+        },
+        compare: !values['no-compare'],
+        maxPerSet: number('max-per-set', values['max-per-set'], DEFAULT_PIPELINE.maxPerSet),
+        svm: !values['no-svm'],
+        svmLimit: number('svm-limit', values['svm-limit'], DEFAULT_PIPELINE.svmLimit),
+        svmC: number('svm-c', values['svm-c'], DEFAULT_PIPELINE.svmC),
+        install: !values['dry-run'],
+        dir,
+        log,
+        progress,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      if (values.json) {
+        out(JSON.stringify({ ...result, seconds }, null, 2));
+        return 0;
+      }
+      out(resultsTable(result.rows));
+      out('');
+      for (const [task, d] of Object.entries(result.entry.dev))
+        out(`${task}: served by ${d.choice} (dev set ${d.set})`);
+      out(
+        `timings: ${Object.entries(result.timings)
+          .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
+          .join('; ')}; total ${seconds.toFixed(0)} s`,
+      );
+      if (result.installed) {
+        out(`installed ${path.join(dir, result.installed.file)} (sha256 ${result.installed.sha256.slice(0, 16)}…)`);
+        const manifest = readHeadsManifest(dir);
+        if (manifest?.history.length) out(`\`facets train-heads --revert\` restores ${manifest.history[0]?.file}`);
+      }
+      return 0;
+    } finally {
+      await models.release();
+    }
+  },
+};

@@ -1,0 +1,377 @@
+/**
+ * "Heads": small classifiers trained by `facets train-heads` on face embeddings (the paper's classifier).
+ *
+ * A face is cut out per the heads' recorded recipe, embedded by frozen embedding networks (facenet128,
+ * optionally faceres' 1024-d descriptor, concatenated; optionally averaged with the embedding of the
+ * mirrored face), and the heads ONNX model (input 'embedding' [batch, D] → one softmax output per
+ * attribute) turns the embedding into attributes. The heads live in the heads folder (HEADS_DIR,
+ * default models/heads/, git-ignored: they are trained on research data that must not be committed),
+ * described by its manifest.json; the engine uses them for an attribute only where they are present and
+ * their recorded dev accuracy beats the default network's (`measuredAssignment`).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { modelsDir } from '../../paths.js';
+import type { Detection } from '../detection/mtcnn.js';
+import { type CropRecipe, cropFace } from '../faces/crop.js';
+import type { AreaSampler } from '../image/resample.js';
+import type { ModelStore } from '../sessions.js';
+import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS, type AgeGroup, argmaxLabel } from './labels.js';
+import { type Attributes, type ModelRef, NETWORKS } from './networks.js';
+
+/** The name an assignment uses for the heads, alone ('heads') or in an ensemble ('gear+heads'). */
+export const HEADS_NETWORK = 'heads';
+
+export type HeadTask = 'age' | 'gender' | 'ethnicity' | 'emotion';
+export const HEAD_TASKS: readonly HeadTask[] = ['age', 'gender', 'ethnicity', 'emotion'];
+
+/** Output labels of each task, in the heads' output order (main/engine/attributes/labels.ts). */
+export const TASK_LABELS: Record<HeadTask, readonly string[]> = {
+  age: AGE_GROUPS,
+  gender: GENDERS,
+  ethnicity: ETHNICITIES,
+  emotion: EMOTIONS,
+};
+
+/** Name of each task's output in the heads ONNX model. */
+export const TASK_OUTPUTS: Record<HeadTask, string> = {
+  age: 'age_group',
+  gender: 'gender',
+  ethnicity: 'ethnicity',
+  emotion: 'emotion',
+};
+
+/** How faces become the heads' input. */
+export interface EmbeddingSpec {
+  /** Embedding networks (NETWORKS names providing 'embedding'), concatenated in this order. */
+  models: string[];
+  /** How the face is cut out for every embedding network. */
+  recipe: CropRecipe;
+  /**
+   * Tasks whose training faces were framed differently (FER2013's emotion crops sit lower and larger
+   * than UTKFace's): their outputs come from an embedding of the face cut this way.
+   */
+  taskRecipes?: Partial<Record<HeadTask, CropRecipe>>;
+  /** Average each embedding with that of the horizontally mirrored crop. */
+  flip: boolean;
+}
+
+export interface EmbeddingModelRef {
+  name: string;
+  sha256: string;
+  dim: number;
+}
+
+/** Dev-set measurements of one candidate for one attribute (accuracy: group accuracy for age). */
+export interface AttributeScore {
+  accuracy: number;
+  worstClassRecall?: number;
+  perClassRecall?: Record<string, number>;
+  mae?: number;
+  count: number;
+}
+
+export interface HeadsEntry {
+  /** ONNX file, relative to the heads folder. */
+  file: string;
+  sha256: string;
+  createdAt: string;
+  /** 'dataset' (facets train-heads) or 'corrections' (fine-tuned on the user's corrections). */
+  origin: 'dataset' | 'corrections';
+  seed: number;
+  embedding: EmbeddingSpec & { dim: number; networks: EmbeddingModelRef[] };
+  tasks: HeadTask[];
+  /** Labels of a task that never occurred in training: the heads cannot predict them (e.g. no Black faces in utkface-train). */
+  unseen: Partial<Record<HeadTask, string[]>>;
+  /** Representative years per age group (median training age in the group), for age in years. */
+  ageGroupYears: number[];
+  /** Architecture, optimiser and task weighting. */
+  training: Record<string, unknown>;
+  /** What the heads were trained on (counts per set and label). */
+  data: Record<string, unknown>;
+  /**
+   * Dev-set accuracy per attribute of each candidate, under the same framing: 'heads', the default
+   * network ('default:<name>') and ensembles such as 'gear+heads'. `choice` is the candidate the engine
+   * uses for that attribute when no assignment is given.
+   */
+  dev: Partial<Record<HeadTask, { set: string; candidates: Record<string, AttributeScore>; choice: string }>>;
+  /** Accuracy on held-out corrections before and after a corrections fine-tune. */
+  corrections?: Record<string, unknown>;
+}
+
+export interface HeadsManifest {
+  version: 1;
+  /** The heads in use. */
+  active: HeadsEntry | null;
+  /** Earlier heads (newest first), kept so `facets train-heads --revert` can restore them. */
+  history: HeadsEntry[];
+}
+
+/** The heads folder: FACETS_HEADS_DIR, else `heads/` in the models folder. */
+export function headsDir(): string {
+  const fromEnv = process.env['FACETS_HEADS_DIR'];
+  return fromEnv ? path.resolve(fromEnv) : path.join(modelsDir(), 'heads');
+}
+
+export function readHeadsManifest(dir: string = headsDir()): HeadsManifest | null {
+  const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, 'utf8')) as HeadsManifest;
+}
+
+/**
+ * The assignment the engine uses when none is given: `base`, except that an attribute moves to the
+ * heads (or an ensemble with them) when heads are present and their recorded dev accuracy beats the
+ * default network's.
+ */
+export function measuredAssignment<A extends Record<HeadTask, string | null>>(base: A, dir: string = headsDir()): A {
+  let manifest: HeadsManifest | null;
+  try {
+    manifest = readHeadsManifest(dir);
+  } catch {
+    return base;
+  }
+  const active = manifest?.active;
+  if (!active || !existsSync(path.join(dir, active.file))) return base;
+  const result = { ...base };
+  for (const task of HEAD_TASKS) {
+    const dev = active.dev[task];
+    const current = base[task];
+    if (!dev || current === null || !dev.choice.split('+').includes(HEADS_NETWORK)) continue;
+    const chosen = dev.candidates[dev.choice]?.accuracy;
+    const baseline = dev.candidates[`default:${current}`]?.accuracy;
+    if (chosen !== undefined && baseline !== undefined && chosen > baseline) {
+      (result as Record<HeadTask, string | null>)[task] = dev.choice;
+    }
+  }
+  return result;
+}
+
+/** Horizontally mirrors `count` NHWC crops of size × size × channels in place. */
+export function mirrorCrops(data: Float32Array, count: number, size: number, channels: number): void {
+  for (let n = 0; n < count; n++) {
+    for (let y = 0; y < size; y++) {
+      const row = (n * size + y) * size * channels;
+      for (let x = 0; x < size >> 1; x++) {
+        const a = row + x * channels;
+        const b = row + (size - 1 - x) * channels;
+        for (let c = 0; c < channels; c++) {
+          const t = data[a + c] as number;
+          data[a + c] = data[b + c] as number;
+          data[b + c] = t;
+        }
+      }
+    }
+  }
+}
+
+/** A face to embed: the sampler of its (decoded) image and the face's geometry there. */
+export interface FaceToEmbed {
+  sampler: AreaSampler;
+  face: Detection;
+}
+
+/**
+ * Embeddings of faces by one embedding network under one recipe, in one batch: the plain crop's and,
+ * with `mirrored`, the mirrored crop's. A face without five landmarks is cut by its box (as the engine
+ * does).
+ */
+export async function embedFaces(
+  models: ModelStore,
+  network: string,
+  faces: readonly FaceToEmbed[],
+  recipe: CropRecipe,
+  mirrored: boolean,
+): Promise<{ plain: Float32Array[]; mirrored: Float32Array[] }> {
+  const net = NETWORKS[network];
+  if (!net?.provides.includes('embedding')) throw new Error(`${network} is not an embedding network`);
+  if (faces.length === 0) return { plain: [], mirrored: [] };
+  const loaded = await models.load(net.model);
+  const channels = net.grey ? 1 : 3;
+  const per = net.size * net.size * channels;
+  const copies = mirrored ? 2 : 1;
+  const input = new Float32Array(per * faces.length * copies);
+  faces.forEach(({ sampler, face }, i) => {
+    const r: CropRecipe =
+      recipe.method === 'align' && face.landmarks.length !== 5 ? { method: 'box', margin: 1 } : recipe;
+    cropFace(sampler, face, r, net.size, input, i * per, net.pixel);
+  });
+  if (mirrored) {
+    input.copyWithin(per * faces.length, 0, per * faces.length);
+    mirrorCrops(input.subarray(per * faces.length), faces.length, net.size, channels);
+  }
+  const outputs = await loaded.session.run({
+    [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length * copies, net.size, net.size, channels]),
+  });
+  const ref: ModelRef = { name: net.model, version: '' };
+  const rows = Array.from({ length: faces.length * copies }, (_, i) => {
+    const e = net.decode(outputs, i, ref).embedding;
+    if (!e) throw new Error(`${network} gave no embedding`);
+    return e;
+  });
+  return { plain: rows.slice(0, faces.length), mirrored: rows.slice(faces.length) };
+}
+
+/** The heads' input for faces: each network's embedding (mirror-averaged per the spec), concatenated. */
+export async function headsInput(
+  models: ModelStore,
+  spec: EmbeddingSpec,
+  faces: readonly FaceToEmbed[],
+): Promise<Float32Array[]> {
+  const parts: Float32Array[][] = [];
+  for (const network of spec.models) {
+    const { plain, mirrored } = await embedFaces(models, network, faces, spec.recipe, spec.flip);
+    parts.push(plain.map((p, i) => (spec.flip ? averageVectors(p, mirrored[i] as Float32Array) : p)));
+  }
+  return faces.map((_, i) => concatVectors(parts.map((p) => p[i] as Float32Array)));
+}
+
+export function averageVectors(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = ((a[k] as number) + (b[k] as number)) / 2;
+  return out;
+}
+
+export function concatVectors(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Per-task probabilities of a batch, as read from the heads model. */
+export type HeadsOutput = Partial<Record<HeadTask, Float32Array[]>>;
+
+/** Turns one face's head probabilities into Facets attributes. */
+export function headsAttributes(
+  probabilities: Partial<Record<HeadTask, ArrayLike<number>>>,
+  entry: Pick<HeadsEntry, 'ageGroupYears' | 'unseen'>,
+  model: ModelRef,
+): Attributes {
+  const out: Attributes = {};
+  const age = probabilities.age;
+  if (age) {
+    const { label, probabilities: groupProbabilities } = argmaxLabel(AGE_GROUPS, age);
+    let years = 0;
+    for (let g = 0; g < AGE_GROUPS.length; g++) years += (age[g] as number) * (entry.ageGroupYears[g] ?? 0);
+    out.age = { years, group: label as AgeGroup, groupProbabilities, model };
+  }
+  const gender = probabilities.gender;
+  if (gender) {
+    const male = gender[0] as number;
+    out.gender =
+      male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model };
+  }
+  if (probabilities.ethnicity) {
+    const unseen = entry.unseen.ethnicity as (typeof ETHNICITIES)[number][] | undefined;
+    out.ethnicity = {
+      ...argmaxLabel(ETHNICITIES, probabilities.ethnicity),
+      model,
+      ...(unseen?.length ? { unseen } : {}),
+    };
+  }
+  if (probabilities.emotion) out.emotion = { ...argmaxLabel(EMOTIONS, probabilities.emotion), model };
+  return out;
+}
+
+interface LoadedHeads {
+  entry: HeadsEntry;
+  session: ort.InferenceSession;
+  ref: ModelRef;
+}
+
+const loadedHeads = new Map<string, Promise<LoadedHeads>>();
+
+/** The active heads of a heads folder, verified against the manifest's sha256 (one session per file). */
+export function loadHeads(dir: string = headsDir()): Promise<LoadedHeads> {
+  const manifest = readHeadsManifest(dir);
+  const entry = manifest?.active;
+  if (!entry) {
+    return Promise.reject(new Error(`no heads in ${dir}: train them with \`facets train-heads\``));
+  }
+  const file = path.join(dir, entry.file);
+  const key = `${file}|${entry.sha256}`;
+  let pending = loadedHeads.get(key);
+  if (!pending) {
+    pending = (async () => {
+      if (!existsSync(file)) throw new Error(`heads file ${file} is missing: retrain with \`facets train-heads\``);
+      const bytes = readFileSync(file);
+      const digest = createHash('sha256').update(bytes).digest('hex');
+      if (digest !== entry.sha256) throw new Error(`heads file ${file} has sha256 ${digest}, expected ${entry.sha256}`);
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      return { entry, session, ref: { name: HEADS_NETWORK, version: `${entry.origin}+${entry.sha256.slice(0, 12)}` } };
+    })();
+    loadedHeads.set(key, pending);
+    pending.catch(() => loadedHeads.delete(key));
+  }
+  return pending;
+}
+
+/** Runs a heads session on a batch of embeddings: per task, one probability row per face. */
+export async function runHeadsSession(
+  session: ort.InferenceSession,
+  tasks: readonly HeadTask[],
+  inputs: readonly Float32Array[],
+): Promise<HeadsOutput> {
+  const dim = inputs[0]?.length ?? 0;
+  const batch = new Float32Array(inputs.length * dim);
+  inputs.forEach((v, i) => batch.set(v, i * dim));
+  const outputs = await session.run({ embedding: new ort.Tensor('float32', batch, [inputs.length, dim]) });
+  const result: HeadsOutput = {};
+  for (const task of tasks) {
+    const t = outputs[TASK_OUTPUTS[task]];
+    if (!t) continue;
+    const width = TASK_LABELS[task].length;
+    const data = t.data as Float32Array;
+    result[task] = inputs.map((_, i) => data.slice(i * width, (i + 1) * width));
+  }
+  return result;
+}
+
+/** The engine's entry point: attributes of faces of one image from the active heads. */
+export async function runHeads(
+  models: ModelStore,
+  sampler: AreaSampler,
+  faces: readonly Detection[],
+  dir: string = headsDir(),
+): Promise<Attributes[]> {
+  const heads = await loadHeads(dir);
+  const spec = heads.entry.embedding;
+  const out: HeadsOutput = {};
+  for (const { recipe, tasks } of recipeGroups(spec, heads.entry.tasks)) {
+    const inputs = await headsInput(
+      models,
+      { ...spec, recipe },
+      faces.map((face) => ({ sampler, face })),
+    );
+    Object.assign(out, await runHeadsSession(heads.session, tasks, inputs));
+  }
+  return faces.map((_, i) =>
+    headsAttributes(
+      Object.fromEntries(heads.entry.tasks.map((t) => [t, out[t]?.[i]])) as Partial<Record<HeadTask, Float32Array>>,
+      heads.entry,
+      heads.ref,
+    ),
+  );
+}
+
+/** The recipe each task's embedding is cut with, grouped: one embedding pass per distinct recipe. */
+export function recipeGroups(spec: EmbeddingSpec, tasks: readonly HeadTask[]): { recipe: CropRecipe; tasks: HeadTask[] }[] {
+  const groups = new Map<string, { recipe: CropRecipe; tasks: HeadTask[] }>();
+  for (const task of tasks) {
+    const recipe = spec.taskRecipes?.[task] ?? spec.recipe;
+    const key = JSON.stringify(recipe);
+    const group = groups.get(key) ?? { recipe, tasks: [] };
+    group.tasks.push(task);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/** What the heads estimate, for the analyzer's assignment check. */
+export const HEADS_PROVIDES: readonly (keyof Attributes)[] = ['age', 'gender', 'ethnicity', 'emotion'];

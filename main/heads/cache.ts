@@ -1,0 +1,18 @@
+/**
+ * Where training caches live: FACETS_CACHE_DIR, else $XDG_CACHE_HOME/facets, else ~/.cache/facets.
+ * Nothing under it is ever committed: embeddings of research images stay on the machine that made them.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+
+export function cacheDir(): string {
+  const fromEnv = process.env['FACETS_CACHE_DIR'];
+  if (fromEnv) return path.resolve(fromEnv);
+  const xdg = process.env['XDG_CACHE_HOME'];
+  return path.join(xdg ? path.resolve(xdg) : path.join(os.homedir(), '.cache'), 'facets');
+}
+
+export function shortHash(text: string, length = 16): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}

@@ -1,0 +1,173 @@
+/**
+ * Labelled embeddings: the training and evaluation data of the heads, with partial labels (a sample
+ * carries a label only for the tasks its set labels: UTKFace age group, gender, ethnicity; FER2013
+ * emotion). Label −1 = unknown, masked out of that task's loss.
+ */
+import { TASK_LABELS, type HeadTask } from '../engine/attributes/heads.js';
+import { AGE_GROUPS, ageGroupOf } from '../engine/attributes/labels.js';
+import type { AttributeSample } from '../eval/datasets.js';
+import type { EmbeddingTable } from './embeddings.js';
+
+export interface Dataset {
+  /** n × dim inputs. */
+  x: Float32Array;
+  /** The same faces mirrored (n × dim), where known. */
+  mirrored?: Float32Array;
+  dim: number;
+  n: number;
+  /** Per task (in `tasks` order): label index per sample, −1 when unknown. */
+  labels: Int32Array[];
+  tasks: HeadTask[];
+  /** Age in years per sample (NaN when unknown), for age MAE. */
+  years: Float64Array;
+  /** Where each sample came from (set name), for summaries. */
+  source: string[];
+  paths: string[];
+}
+
+export type FlipMode = 'none' | 'average' | 'augment';
+
+/** Label index of a sample for a task, or −1. */
+export function labelIndex(task: HeadTask, sample: AttributeSample): number {
+  const value =
+    task === 'age'
+      ? (sample.ageGroup ?? (sample.age !== undefined ? ageGroupOf(sample.age) : undefined))
+      : sample[task as 'gender' | 'ethnicity' | 'emotion'];
+  return value === undefined ? -1 : TASK_LABELS[task].indexOf(value);
+}
+
+/**
+ * A dataset from samples and their embedding tables (one per embedding network, concatenated in
+ * order). `flip`: 'none' the plain crop's embedding; 'average' the mean of plain and mirrored;
+ * 'augment' the plain one, with the mirrored kept for training-time augmentation.
+ */
+export function buildDataset(
+  samples: readonly AttributeSample[],
+  tables: readonly EmbeddingTable[],
+  tasks: readonly HeadTask[],
+  flip: FlipMode,
+  source: string,
+): Dataset {
+  const dim = tables.reduce((s, t) => s + t.dim, 0);
+  const n = samples.length;
+  const x = new Float32Array(n * dim);
+  const mirrored = new Float32Array(n * dim);
+  const rows = tables.map((t) => new Map(t.paths.map((p, i) => [p, i])));
+  samples.forEach((s, i) => {
+    let offset = 0;
+    tables.forEach((t, ti) => {
+      const r = rows[ti]?.get(s.path);
+      if (r === undefined) throw new Error(`no ${t.network} embedding for ${s.path}`);
+      const plain = t.vectors.subarray(2 * r * t.dim, (2 * r + 1) * t.dim);
+      const mirror = t.vectors.subarray((2 * r + 1) * t.dim, (2 * r + 2) * t.dim);
+      for (let k = 0; k < t.dim; k++) {
+        const a = plain[k] as number;
+        const b = mirror[k] as number;
+        x[i * dim + offset + k] = flip === 'average' ? (a + b) / 2 : a;
+        mirrored[i * dim + offset + k] = flip === 'average' ? (a + b) / 2 : b;
+      }
+      offset += t.dim;
+    });
+  });
+  return {
+    x,
+    ...(flip === 'augment' ? { mirrored } : {}),
+    dim,
+    n,
+    labels: tasks.map((task) => Int32Array.from(samples, (s) => labelIndex(task, s))),
+    tasks: [...tasks],
+    years: Float64Array.from(samples, (s) => s.age ?? NaN),
+    source: samples.map(() => source),
+    paths: samples.map((s) => s.path),
+  };
+}
+
+/** Several datasets as one (same tasks and dimension). */
+export function concatDatasets(parts: readonly Dataset[]): Dataset {
+  const first = parts[0];
+  if (!first) throw new Error('no datasets');
+  const n = parts.reduce((s, p) => s + p.n, 0);
+  const x = new Float32Array(n * first.dim);
+  const withMirror = parts.every((p) => p.mirrored);
+  const mirrored = withMirror ? new Float32Array(n * first.dim) : undefined;
+  let offset = 0;
+  for (const p of parts) {
+    if (p.dim !== first.dim) throw new Error('datasets differ in dimension');
+    x.set(p.x, offset * first.dim);
+    if (mirrored && p.mirrored) mirrored.set(p.mirrored, offset * first.dim);
+    offset += p.n;
+  }
+  return {
+    x,
+    ...(mirrored ? { mirrored } : {}),
+    dim: first.dim,
+    n,
+    labels: first.tasks.map((_, ti) => {
+      const out = new Int32Array(n);
+      let o = 0;
+      for (const p of parts) {
+        out.set(p.labels[ti] as Int32Array, o);
+        o += p.n;
+      }
+      return out;
+    }),
+    tasks: first.tasks,
+    years: Float64Array.from(parts.flatMap((p) => [...p.years])),
+    source: parts.flatMap((p) => p.source),
+    paths: parts.flatMap((p) => p.paths),
+  };
+}
+
+/** A subset of a dataset by sample index. */
+export function subsetDataset(d: Dataset, indices: readonly number[]): Dataset {
+  const x = new Float32Array(indices.length * d.dim);
+  const mirrored = d.mirrored ? new Float32Array(indices.length * d.dim) : undefined;
+  indices.forEach((r, i) => {
+    x.set(d.x.subarray(r * d.dim, (r + 1) * d.dim), i * d.dim);
+    if (mirrored && d.mirrored) mirrored.set(d.mirrored.subarray(r * d.dim, (r + 1) * d.dim), i * d.dim);
+  });
+  return {
+    x,
+    ...(mirrored ? { mirrored } : {}),
+    dim: d.dim,
+    n: indices.length,
+    labels: d.labels.map((l) => Int32Array.from(indices, (r) => l[r] as number)),
+    tasks: d.tasks,
+    years: Float64Array.from(indices, (r) => d.years[r] as number),
+    source: indices.map((r) => d.source[r] as string),
+    paths: indices.map((r) => d.paths[r] as string),
+  };
+}
+
+/** Per task, the number of samples per class (for summaries and class balancing). */
+export function classCounts(d: Dataset): Record<string, Record<string, number>> {
+  return Object.fromEntries(
+    d.tasks.map((task, ti) => {
+      const counts: Record<string, number> = Object.fromEntries(TASK_LABELS[task].map((l) => [l, 0]));
+      for (const y of d.labels[ti] as Int32Array) if (y >= 0) counts[TASK_LABELS[task][y] as string]! += 1;
+      return [task, counts];
+    }),
+  );
+}
+
+/** Median training age per age group: the heads' representative years (age in years from group probabilities). */
+export function ageGroupYears(d: Dataset): number[] {
+  const ti = d.tasks.indexOf('age');
+  const byGroup: number[][] = AGE_GROUPS.map(() => []);
+  if (ti >= 0) {
+    const labels = d.labels[ti] as Int32Array;
+    for (let i = 0; i < d.n; i++) {
+      const y = labels[i] as number;
+      const years = d.years[i] as number;
+      if (y >= 0 && !Number.isNaN(years)) byGroup[y]?.push(years);
+    }
+  }
+  // Fallback where a group has no ages: its midpoint (70+: 78).
+  const fallback = [1, 6, 15, 25, 35, 45, 55, 65, 78];
+  return byGroup.map((ys, g) => {
+    if (ys.length === 0) return fallback[g] as number;
+    const s = [...ys].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  });
+}

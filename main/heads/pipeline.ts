@@ -1,0 +1,559 @@
+/**
+ * `facets train-heads` end to end: embed the training and dev sets (cached), train heads with equal
+ * and with dynamic task weights, the SVM-RBF baseline, score every candidate per attribute on the dev
+ * sets next to the pretrained default network and the ensemble of both, export the chosen heads as
+ * ONNX and install them with a manifest entry recording all of it.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
+import { combineEstimates } from '../engine/attributes/ensemble.js';
+import {
+  type AttributeScore,
+  type EmbeddingSpec,
+  HEAD_TASKS,
+  type HeadTask,
+  type HeadsEntry,
+  TASK_LABELS,
+  headsAttributes,
+} from '../engine/attributes/heads.js';
+import {
+  AGE_GROUPS,
+  type AgeGroup,
+  EMOTIONS,
+  ETHNICITIES,
+  ageGroupOf,
+  argmaxLabel,
+} from '../engine/attributes/labels.js';
+import type { Attributes, ModelRef } from '../engine/attributes/networks.js';
+import type { ModelStore } from '../engine/sessions.js';
+import { ageMetrics, classMetrics } from '../eval/metrics.js';
+import { packageRoot } from '../paths.js';
+import { type NetworkPrediction, networkPredictions } from './baseline.js';
+import { type Dataset, type FlipMode, ageGroupYears, buildDataset, classCounts, concatDatasets } from './data.js';
+import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
+import { type ModelConfig, type Params, predict, standardise } from './model.js';
+import { exportHeadsOnnx, headsMetadata } from './onnx.js';
+import { installHeads } from './store.js';
+import { predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
+import { DEFAULT_TRAIN, type TrainOptions, type TrainResult, classWeights, trainHeads } from './train.js';
+
+export const SHARED_DATA = path.join(packageRoot(), '..', 'shared', 'data');
+export const DEFAULT_TRAIN_SETS = ['train/utkface-train', 'train/fer2013-train'].map((s) => path.join(SHARED_DATA, s));
+export const DEFAULT_DEV_SETS = ['eval/utkface-dev', 'eval/fer2013-dev'].map((s) => path.join(SHARED_DATA, s));
+
+export interface PipelineOptions {
+  trainSets: string[];
+  devSets: string[];
+  /** Embedding networks, concatenated. */
+  networks: string[];
+  framing: FramingName;
+  flip: FlipMode;
+  train: TrainOptions;
+  /** Also train with the other weighting (equal vs dynamic) for the comparison. */
+  compare: boolean;
+  /** Evenly spaced subsample of any training set larger than this. */
+  maxPerSet: number;
+  /** SVM-RBF baseline; training samples per task at most this many (the kernel is n²). */
+  svm: boolean;
+  svmLimit: number;
+  svmC: number;
+  /** Install the heads (else only report). */
+  install: boolean;
+  dir?: string;
+  log: (line: string) => void;
+  progress?: (label: string) => (done: number, total: number) => void;
+}
+
+export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'log'> = {
+  trainSets: DEFAULT_TRAIN_SETS,
+  devSets: DEFAULT_DEV_SETS,
+  networks: ['facenet128'],
+  framing: 'crop',
+  flip: 'augment',
+  train: DEFAULT_TRAIN,
+  compare: true,
+  maxPerSet: 12_000,
+  svm: true,
+  svmLimit: 6_000,
+  svmC: 1,
+  install: true,
+};
+
+/** One row of the results table: a candidate's dev scores per attribute. */
+export interface ResultRow {
+  candidate: string;
+  scores: Partial<Record<HeadTask, AttributeScore>>;
+  seconds?: number;
+}
+
+export interface PipelineResult {
+  entry: Omit<HeadsEntry, 'file' | 'sha256'>;
+  installed?: HeadsEntry;
+  rows: ResultRow[];
+  timings: Record<string, number>;
+}
+
+interface LoadedSet {
+  name: string;
+  root: string;
+  data: Dataset;
+  tables: EmbeddingTable[];
+}
+
+function tasksOf(
+  samples: readonly { ageGroup?: string; age?: number; gender?: string; ethnicity?: string; emotion?: string }[],
+): HeadTask[] {
+  return HEAD_TASKS.filter((t) =>
+    samples.some((s) => (t === 'age' ? s.ageGroup !== undefined || s.age !== undefined : s[t] !== undefined)),
+  );
+}
+
+async function loadSets(
+  models: ModelStore,
+  folders: readonly string[],
+  options: PipelineOptions,
+  limit: number,
+  flip: FlipMode,
+): Promise<{ sets: LoadedSet[]; tasks: HeadTask[] }> {
+  const loaded: {
+    name: string;
+    root: string;
+    samples: Awaited<ReturnType<typeof embedSet>>['samples'];
+    tables: EmbeddingTable[];
+  }[] = [];
+  for (const folder of folders) {
+    if (!existsSync(folder)) throw new Error(`${folder} does not exist`);
+    const name = path.basename(folder);
+    const { root, samples, tables } = await embedSet(models, folder, options.networks, options.framing, {
+      limit,
+      ...(options.progress ? { progress: options.progress(`embedding ${name}`) } : {}),
+    });
+    loaded.push({ name, root, samples, tables });
+  }
+  const tasks = HEAD_TASKS.filter((t) => loaded.some((l) => tasksOf(l.samples).includes(t)));
+  return {
+    tasks,
+    sets: loaded.map((l) => ({
+      name: l.name,
+      root: l.root,
+      tables: l.tables,
+      data: buildDataset(l.samples, l.tables, tasks, flip, l.name),
+    })),
+  };
+}
+
+const ref = (name: string): ModelRef => ({ name, version: '' });
+
+/** A pretrained network's cached prediction as Facets attributes (as the network's decoder gives them). */
+export function predictionAttributes(p: NetworkPrediction, name: string): Attributes {
+  const model = ref(name);
+  const a: Attributes = {};
+  if (p.age) {
+    const groupProbabilities = Object.fromEntries(AGE_GROUPS.map((g, i) => [g, p.age?.groups[i] ?? 0])) as Record<
+      AgeGroup,
+      number
+    >;
+    a.age = { years: p.age.years, group: ageGroupOf(p.age.years), groupProbabilities, model };
+  }
+  if (p.gender !== undefined) {
+    a.gender =
+      p.gender >= 0.5
+        ? { label: 'male', probability: p.gender, model }
+        : { label: 'female', probability: 1 - p.gender, model };
+  }
+  if (p.ethnicity) a.ethnicity = { ...argmaxLabel(ETHNICITIES, p.ethnicity), model };
+  if (p.emotion) a.emotion = { ...argmaxLabel(EMOTIONS, p.emotion), model };
+  return a;
+}
+
+/** Scores attributes against a dataset's labels for one task, as `facets eval` does. */
+export function scoreTask(
+  task: HeadTask,
+  d: Dataset,
+  attrs: readonly (Attributes | undefined)[],
+): AttributeScore | undefined {
+  const ti = d.tasks.indexOf(task);
+  if (ti < 0) return undefined;
+  const labels = d.labels[ti] as Int32Array;
+  const names = TASK_LABELS[task];
+  if (task === 'age') {
+    const pairs: Parameters<typeof ageMetrics>[0][number][] = [];
+    const cls: { truth: string; predicted: string }[] = [];
+    for (let i = 0; i < d.n; i++) {
+      const a = attrs[i]?.age;
+      if ((labels[i] as number) < 0 || !a) continue;
+      const years = d.years[i] as number;
+      const group = names[labels[i] as number] as string;
+      pairs.push({
+        ...(Number.isNaN(years) ? {} : { years }),
+        group,
+        predictedYears: a.years,
+        predictedGroup: a.group,
+      });
+      cls.push({ truth: group, predicted: a.group });
+    }
+    if (pairs.length === 0) return undefined;
+    const m = ageMetrics(pairs);
+    const c = classMetrics(names, cls);
+    return {
+      accuracy: m.groupAccuracy,
+      mae: m.mae,
+      worstClassRecall: c.worstClassRecall,
+      perClassRecall: c.perClassRecall,
+      count: m.count,
+    };
+  }
+  const pairs: { truth: string; predicted: string }[] = [];
+  for (let i = 0; i < d.n; i++) {
+    const a = attrs[i]?.[task];
+    if ((labels[i] as number) < 0 || !a) continue;
+    pairs.push({ truth: names[labels[i] as number] as string, predicted: a.label });
+  }
+  if (pairs.length === 0) return undefined;
+  const m = classMetrics(names, pairs);
+  return {
+    accuracy: m.accuracy,
+    worstClassRecall: m.worstClassRecall,
+    perClassRecall: m.perClassRecall,
+    count: m.count,
+  };
+}
+
+/** Heads probabilities of a dataset as attributes. */
+export function headsDatasetAttributes(
+  config: ModelConfig,
+  params: Params,
+  d: Dataset,
+  entry: Pick<HeadsEntry, 'ageGroupYears' | 'unseen'>,
+  name = 'heads',
+): Attributes[] {
+  const probs = predict(config, params, d.x, d.n);
+  return Array.from({ length: d.n }, (_, i) =>
+    headsAttributes(
+      Object.fromEntries(
+        config.tasks.map((t, ti) => [t.name, (probs[ti] as Float32Array).subarray(i * t.classes, (i + 1) * t.classes)]),
+      ),
+      entry,
+      ref(name),
+    ),
+  );
+}
+
+/** Labels of a task that never occur in the training data. */
+function unseenLabels(train: Dataset): Partial<Record<HeadTask, string[]>> {
+  const counts = classCounts(train);
+  const out: Partial<Record<HeadTask, string[]>> = {};
+  for (const task of train.tasks) {
+    const missing = Object.entries(counts[task] ?? {})
+      .filter(([, n]) => n === 0)
+      .map(([label]) => label);
+    if (missing.length) out[task] = missing;
+  }
+  return out;
+}
+
+/** A candidate may serve an attribute only if it can output every label the dev set has. */
+function coversDev(task: HeadTask, score: AttributeScore | undefined, unseen: readonly string[]): boolean {
+  if (!score) return false;
+  const inDev = Object.keys(score.perClassRecall ?? {});
+  return !inDev.some((l) => unseen.includes(l));
+}
+
+export async function runPipeline(models: ModelStore, options: PipelineOptions): Promise<PipelineResult> {
+  const timings: Record<string, number> = {};
+  const clock = () => performance.now();
+  let t0 = clock();
+  const trainLoaded = await loadSets(models, options.trainSets, options, options.maxPerSet, options.flip);
+  const devLoaded = await loadSets(
+    models,
+    options.devSets,
+    options,
+    Infinity,
+    options.flip === 'none' ? 'none' : 'average',
+  );
+  timings['embeddings (cached where present)'] = (clock() - t0) / 1000;
+  const tasks = trainLoaded.tasks;
+  const train = concatDatasets(trainLoaded.sets.map((s) => s.data));
+  // Dev data under the training tasks (a dev set's other labels are ignored).
+  const devSets = devLoaded.sets.map((s) => ({ ...s, data: reTask(s.data, tasks) }));
+  const years = ageGroupYears(train);
+  const unseen = unseenLabels(train);
+  options.log(
+    `training data: ${trainLoaded.sets.map((s) => `${s.name} ${s.data.n}`).join(', ')}; ${train.dim}-d ${options.networks.join('+')} ` +
+      `embeddings, framing ${options.framing}, flip ${options.flip}` +
+      (Object.keys(unseen).length ? `; labels absent from training: ${JSON.stringify(unseen)}` : ''),
+  );
+
+  const weightings = options.compare
+    ? [options.train.weighting, options.train.weighting === 'equal' ? 'dynamic' : 'equal']
+    : [options.train.weighting];
+  const runs = new Map<string, TrainResult>();
+  for (const weighting of weightings) {
+    t0 = clock();
+    const r = trainHeads(train, {
+      ...options.train,
+      weighting: weighting as TrainOptions['weighting'],
+      log: options.log,
+    });
+    runs.set(weighting, r);
+    timings[`heads (${weighting} weights)`] = (clock() - t0) / 1000;
+  }
+
+  const rows: ResultRow[] = [];
+  const candidates: Partial<Record<HeadTask, Record<string, AttributeScore>>> = {};
+  const record = (candidate: string, task: HeadTask, score: AttributeScore | undefined) => {
+    if (!score) return;
+    (candidates[task] ??= {})[candidate] = score;
+  };
+  const devFor = (task: HeadTask) =>
+    devSets.find((s) => (s.data.labels[s.data.tasks.indexOf(task)] ?? []).some((y) => y >= 0));
+
+  // Pretrained default networks on the same dev faces, same framing.
+  t0 = clock();
+  const baselineFraming = FRAMINGS[options.framing].detect ? 'detect' : 'crop';
+  // Per default network (or each member of a default ensemble), its attributes per dev face.
+  const baseline = new Map<string, Attributes[][]>();
+  const defaultRow: ResultRow = { candidate: 'pretrained (default networks)', scores: {} };
+  for (const task of tasks) {
+    const net = DEFAULT_ASSIGNMENT[task];
+    const dev = devFor(task);
+    if (!net || !dev) continue;
+    const key = `${net}|${dev.name}`;
+    if (!baseline.has(key)) {
+      // A default such as 'emotion+faceapi-expression' is an ensemble: combined as the engine does.
+      const parts: Attributes[][] = [];
+      for (const part of net.split('+')) {
+        const preds = await networkPredictions(models, part, baselineFraming, dev.root, dev.data.paths, {
+          ...(options.progress ? { progress: options.progress(`${part} on ${dev.name}`) } : {}),
+        });
+        parts.push(preds.map((p) => predictionAttributes(p, part)));
+      }
+      baseline.set(key, parts);
+    }
+    const score = scoreTask(task, dev.data, combineParts(task, baseline.get(key) as Attributes[][]));
+    record(`default:${net}`, task, score);
+    if (score) defaultRow.scores[task] = score;
+  }
+  rows.push(defaultRow);
+  timings['pretrained networks on dev (cached where present)'] = (clock() - t0) / 1000;
+
+  const headsRow = (weighting: string) => `heads, ${weighting === 'equal' ? 'equal' : weighting} weights`;
+  const attrsByRun = new Map<string, Map<string, Attributes[]>>();
+  for (const [weighting, r] of runs) {
+    const row: ResultRow = { candidate: headsRow(weighting), scores: {}, seconds: r.seconds };
+    const perDev = new Map<string, Attributes[]>();
+    for (const dev of devSets)
+      perDev.set(dev.name, headsDatasetAttributes(r.config, r.params, dev.data, { ageGroupYears: years, unseen }));
+    attrsByRun.set(weighting, perDev);
+    for (const task of tasks) {
+      const dev = devFor(task);
+      if (!dev) continue;
+      const score = scoreTask(task, dev.data, perDev.get(dev.name) as Attributes[]);
+      record(`heads:${weighting}`, task, score);
+      if (score) row.scores[task] = score;
+    }
+    rows.push(row);
+  }
+
+  // Which weighting to install: the better mean dev accuracy over the attributes.
+  const meanAccuracy = (w: string) => {
+    const s = tasks.map((t) => candidates[t]?.[`heads:${w}`]?.accuracy ?? 0);
+    return s.reduce((a, b) => a + b, 0) / s.length;
+  };
+  const installed = [...runs.keys()].sort((a, b) => meanAccuracy(b) - meanAccuracy(a))[0] as string;
+  const chosenRun = runs.get(installed) as TrainResult;
+  const chosenAttrs = attrsByRun.get(installed) as Map<string, Attributes[]>;
+
+  // Ensembles with the default network, per attribute.
+  const ensembleRow: ResultRow = { candidate: `default network + heads (${installed})`, scores: {} };
+  for (const task of tasks) {
+    const net = DEFAULT_ASSIGNMENT[task];
+    const dev = devFor(task);
+    if (!net || !dev) continue;
+    const base = baseline.get(`${net}|${dev.name}`) as Attributes[][];
+    // As the engine combines an assignment 'a+b+heads': every member with the same weight.
+    const mixed = combineParts(task, [...base, chosenAttrs.get(dev.name) as Attributes[]]);
+    const score = scoreTask(task, dev.data, mixed);
+    record(`${net}+heads`, task, score);
+    if (score) ensembleRow.scores[task] = score;
+  }
+  rows.push(ensembleRow);
+
+  // SVM-RBF baseline, one model per task on the samples labelled for it.
+  if (options.svm) {
+    t0 = clock();
+    const row: ResultRow = { candidate: 'SVM-RBF (one-vs-one, SMO)', scores: {} };
+    const std = chosenRun.params;
+    for (const task of tasks) {
+      const dev = devFor(task);
+      if (!dev) continue;
+      const ti = train.tasks.indexOf(task);
+      const labelled: number[] = [];
+      (train.labels[ti] as Int32Array).forEach((y, i) => y >= 0 && labelled.push(i));
+      const chosen =
+        labelled.length <= options.svmLimit
+          ? labelled
+          : Array.from(
+              { length: options.svmLimit },
+              (_, k) => labelled[Math.floor((k * labelled.length) / options.svmLimit)] as number,
+            );
+      const n = chosen.length;
+      const raw = new Float32Array(n * train.dim);
+      chosen.forEach((r, i) => raw.set(train.x.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim));
+      const x = standardise(std, raw, n, train.dim);
+      const labels = Int32Array.from(chosen, (r) => (train.labels[ti] as Int32Array)[r] as number);
+      const gamma = 1 / train.dim;
+      const started = clock();
+      const K = rbfKernelMatrix(x, n, train.dim, gamma);
+      // The same class balancing as the heads (C scaled per class).
+      const cw = classWeights(train, options.train.balance)[ti];
+      const svm = trainMulticlass(K, x, n, train.dim, labels, {
+        C: options.svmC,
+        gamma,
+        tolerance: 1e-3,
+        maxIterations: 1_000_000,
+        ...(cw ? { classWeights: Array.from(cw) } : {}),
+      });
+      const devTi = dev.data.tasks.indexOf(task);
+      const devIdx: number[] = [];
+      (dev.data.labels[devTi] as Int32Array).forEach((y, i) => y >= 0 && devIdx.push(i));
+      const devRaw = new Float32Array(devIdx.length * train.dim);
+      devIdx.forEach((r, i) => devRaw.set(dev.data.x.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim));
+      const K2 = TASK_LABELS[task].length;
+      const votes = predictMulticlass(svm, standardise(std, devRaw, devIdx.length, train.dim), devIdx.length, K2);
+      const attrs: (Attributes | undefined)[] = new Array(dev.data.n);
+      devIdx.forEach((r, i) => {
+        const v = votes.subarray(i * K2, (i + 1) * K2);
+        let best = 0;
+        for (let k = 1; k < K2; k++) if ((v[k] as number) > (v[best] as number)) best = k;
+        const onehot = Array.from({ length: K2 }, (_, k) => (k === best ? 1 : 0));
+        // Age in years: the predicted group's representative age.
+        attrs[r] = headsAttributes({ [task]: onehot }, { ageGroupYears: years, unseen }, ref('svm'));
+      });
+      const score = scoreTask(task, dev.data, attrs);
+      record('svm', task, score);
+      if (score) row.scores[task] = score;
+      options.log(
+        `SVM ${task}: ${n} samples, ${svm.pairs.length} pairs, ${svm.iterations} SMO iterations, ` +
+          `${((clock() - started) / 1000).toFixed(1)} s (kernel, SMO, prediction)`,
+      );
+    }
+    row.seconds = (clock() - t0) / 1000;
+    timings['SVM-RBF'] = row.seconds;
+    rows.push(row);
+  }
+
+  // Per attribute: the best candidate that can output every dev label, among default, heads, ensemble.
+  const dev: HeadsEntry['dev'] = {};
+  for (const task of tasks) {
+    const c = candidates[task];
+    const net = DEFAULT_ASSIGNMENT[task];
+    const set = devFor(task);
+    if (!c || !set) continue;
+    const options3: [string, string][] = [
+      [`default:${net}`, net ?? ''],
+      [`heads:${installed}`, 'heads'],
+      [`${net}+heads`, `${net}+heads`],
+    ];
+    let choice = net ?? 'heads';
+    let best = -Infinity;
+    for (const [key, name] of options3) {
+      const s = c[key];
+      const gaps = key.startsWith('heads:') ? (unseen[task] ?? []) : [];
+      if (!s || !coversDev(task, s, gaps)) continue;
+      if (s.accuracy > best) {
+        best = s.accuracy;
+        choice = name;
+      }
+    }
+    // Recorded under the names the engine's assignment uses.
+    const named: Record<string, AttributeScore> = {};
+    for (const [key, score] of Object.entries(c)) named[key === `heads:${installed}` ? 'heads' : key] = score;
+    dev[task] = { set: set.name, candidates: named, choice };
+  }
+
+  const entry: Omit<HeadsEntry, 'file' | 'sha256'> = {
+    createdAt: new Date().toISOString(),
+    origin: 'dataset',
+    seed: options.train.seed,
+    embedding: {
+      models: options.networks,
+      recipe: FRAMINGS[options.framing].runtime,
+      ...(runtimeByTask(options.framing, tasks) ?? {}),
+      flip: options.flip !== 'none',
+      dim: train.dim,
+      networks: options.networks.map((n, i) => ({
+        name: n,
+        sha256: trainLoaded.sets[0]?.tables[i]?.sha256 ?? '',
+        dim: trainLoaded.sets[0]?.tables[i]?.dim ?? 0,
+      })),
+    },
+    tasks,
+    unseen,
+    ageGroupYears: years,
+    training: {
+      framing: options.framing,
+      flip: options.flip,
+      weighting: installed,
+      ...Object.fromEntries(Object.entries(options.train).filter(([k]) => k !== 'log' && k !== 'anchor')),
+      weighting_requested: options.train.weighting,
+      finalTaskWeights: Object.fromEntries(
+        [...runs].map(([w, r]) => [w, Object.fromEntries(tasks.map((t, i) => [t, r.history.at(-1)?.weights.mean[i]]))]),
+      ),
+      seconds: Object.fromEntries([...runs].map(([w, r]) => [w, r.seconds])),
+    },
+    data: {
+      train: Object.fromEntries(
+        trainLoaded.sets.map((s) => [s.name, { samples: s.data.n, labels: classCounts(s.data) }]),
+      ),
+      dev: Object.fromEntries(devSets.map((s) => [s.name, { samples: s.data.n }])),
+    },
+    dev,
+  };
+  const result: PipelineResult = { entry, rows, timings };
+  if (options.install) {
+    const bytes = exportHeadsOnnx(
+      chosenRun.config,
+      chosenRun.params,
+      headsMetadata(entry.embedding, tasks, options.train.seed),
+    );
+    result.installed = installHeads(bytes, entry, options.dir);
+  }
+  return result;
+}
+
+/** The per-task run-time recipes of a framing, for the tasks trained. */
+function runtimeByTask(
+  framing: FramingName,
+  tasks: readonly HeadTask[],
+): Pick<EmbeddingSpec, 'taskRecipes'> | undefined {
+  const byTask = (FRAMINGS[framing] as Framing).runtimeByTask;
+  if (!byTask) return undefined;
+  const taskRecipes = Object.fromEntries(tasks.filter((t) => byTask[t]).map((t) => [t, byTask[t]]));
+  return Object.keys(taskRecipes).length ? { taskRecipes } : undefined;
+}
+
+/** Per face, the members' estimates combined as the engine combines an ensemble assignment. */
+function combineParts(task: HeadTask, parts: readonly Attributes[][]): Attributes[] {
+  const first = parts[0] ?? [];
+  if (parts.length === 1) return [...first];
+  return first.map((_, i) =>
+    combineEstimates(
+      task,
+      parts.map((p) => p[i] ?? {}),
+    ),
+  );
+}
+
+/** The dataset relabelled to `tasks` (labels for other tasks dropped, missing ones −1). */
+function reTask(d: Dataset, tasks: readonly HeadTask[]): Dataset {
+  return {
+    ...d,
+    tasks: [...tasks],
+    labels: tasks.map((t) => {
+      const i = d.tasks.indexOf(t);
+      return i >= 0 ? (d.labels[i] as Int32Array) : new Int32Array(d.n).fill(-1);
+    }),
+  };
+}

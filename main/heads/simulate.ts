@@ -1,0 +1,139 @@
+/**
+ * How many corrections does a fine-tune need? A learning curve from simulated users: the dev set plays
+ * a user's library. Per seed, its faces are split into the part the user browses (70 %) and the
+ * user's other faces (30 %, the test). The user browses faces in random order and corrects every
+ * attribute the installed heads got wrong, until N corrections; the heads are fine-tuned on them
+ * (fineTuneHeads, as `--from-corrections` does) and scored on the test faces, before and after.
+ */
+import { type HeadTask, TASK_LABELS, readHeadsManifest, headsDir } from '../engine/attributes/heads.js';
+import type { ModelStore } from '../engine/sessions.js';
+import { type HeadsModel, fineTuneHeads, scoreOnCorrections } from './corrections.js';
+import { type Dataset, buildDataset, concatDatasets, subsetDataset } from './data.js';
+import { type FramingName, embedSet, isFramingName } from './embeddings.js';
+import { predict } from './model.js';
+import { DEFAULT_DEV_SETS } from './pipeline.js';
+import { Rng } from './rng.js';
+import { activeHeadsBytes, readHeadsParams } from './store.js';
+
+export interface CurvePoint {
+  corrections: number;
+  facesBrowsed: number;
+  /** Test-face accuracy per attribute, mean over seeds: before → after. */
+  before: Partial<Record<HeadTask, number>>;
+  after: Partial<Record<HeadTask, number>>;
+  /** Mean over attributes and seeds of (after − before), and the smallest per-seed gain. */
+  meanGain: number;
+  worstSeedGain: number;
+}
+
+export async function simulateCorrections(
+  models: ModelStore,
+  options: { log: (line: string) => void; seed: number; sizes?: number[]; seeds?: number; devSets?: string[] },
+): Promise<{ points: CurvePoint[]; table: string }> {
+  const dir = headsDir();
+  const manifest = readHeadsManifest(dir);
+  if (!manifest?.active) throw new Error('no heads installed: run `facets train-heads` first');
+  const { bytes } = activeHeadsBytes(dir);
+  const base: HeadsModel = readHeadsParams(bytes);
+  const entry = manifest.active;
+  const framing = String(entry.training['framing'] ?? 'crop');
+  if (!isFramingName(framing)) throw new Error(`heads trained with unknown framing ${framing}`);
+  const tasks = base.config.tasks.map((t) => t.name as HeadTask);
+  const parts: Dataset[] = [];
+  for (const folder of options.devSets ?? DEFAULT_DEV_SETS) {
+    const { samples, tables } = await embedSet(models, folder, entry.embedding.models, framing as FramingName);
+    parts.push(buildDataset(samples, tables, tasks, entry.embedding.flip ? 'average' : 'none', folder));
+  }
+  // Only faces with a label the heads estimate (UTKFace-like dev faces: age, gender, ethnicity).
+  const all = concatDatasets(parts);
+  const probs = predict(base.config, base.params, all.x, all.n);
+  const predicted = tasks.map((t, ti) =>
+    Int32Array.from({ length: all.n }, (_, i) => {
+      const K = TASK_LABELS[t].length;
+      const p = (probs[ti] as Float32Array).subarray(i * K, (i + 1) * K);
+      let best = 0;
+      for (let k = 1; k < K; k++) if ((p[k] as number) > (p[best] as number)) best = k;
+      return best;
+    }),
+  );
+  const sizes = options.sizes ?? [10, 25, 50, 100, 200, 400];
+  const seeds = options.seeds ?? 3;
+  const points: CurvePoint[] = [];
+  for (const size of sizes) {
+    const before: Record<string, number[]> = {};
+    const after: Record<string, number[]> = {};
+    const gains: number[] = [];
+    let browsedTotal = 0;
+    let ran = 0;
+    for (let s = 0; s < seeds; s++) {
+      const rng = new Rng(options.seed * 1000 + s);
+      const order = rng.shuffle(Array.from({ length: all.n }, (_, i) => i));
+      const cut = Math.round(all.n * 0.7);
+      const pool = order.slice(0, cut);
+      const test = subsetDataset(all, order.slice(cut));
+      // The user corrects wrong predictions, face by face.
+      const labels = tasks.map(() => [] as number[]);
+      const faces: number[] = [];
+      let count = 0;
+      let browsed = 0;
+      for (const i of pool) {
+        if (count >= size) break;
+        browsed++;
+        let corrected = false;
+        tasks.forEach((_, ti) => {
+          const truth = (all.labels[ti] as Int32Array)[i] as number;
+          const wrong = truth >= 0 && (predicted[ti] as Int32Array)[i] !== truth && count < size;
+          (labels[ti] as number[]).push(wrong ? truth : -1);
+          if (wrong) {
+            count++;
+            corrected = true;
+          }
+        });
+        faces.push(i);
+        if (!corrected) tasks.forEach((_, ti) => (labels[ti] as number[]).pop());
+        if (!corrected) faces.pop();
+      }
+      if (count < size) continue;
+      const tune: Dataset = { ...subsetDataset(all, faces), labels: labels.map((l) => Int32Array.from(l)) };
+      const tuned = fineTuneHeads(base, tune, { seed: options.seed * 1000 + s });
+      const b = scoreOnCorrections(base, test);
+      const a = scoreOnCorrections(tuned, test);
+      for (const t of tasks) {
+        const bt = b.perAttribute[t];
+        const at = a.perAttribute[t];
+        if (!bt || !at) continue;
+        (before[t] ??= []).push(bt.accuracy);
+        (after[t] ??= []).push(at.accuracy);
+      }
+      gains.push(a.accuracy - b.accuracy);
+      browsedTotal += browsed;
+      ran++;
+    }
+    if (ran === 0) {
+      options.log(`${size} corrections: the dev set has too few errors`);
+      continue;
+    }
+    const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    points.push({
+      corrections: size,
+      facesBrowsed: Math.round(browsedTotal / ran),
+      before: Object.fromEntries(Object.entries(before).map(([t, v]) => [t, mean(v)])),
+      after: Object.fromEntries(Object.entries(after).map(([t, v]) => [t, mean(v)])),
+      meanGain: mean(gains),
+      worstSeedGain: Math.min(...gains),
+    });
+    options.log(`${size} corrections: mean gain ${(mean(gains) * 100).toFixed(1)} points over ${ran} simulated users`);
+  }
+  const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+  const header = `| corrections | faces browsed | ${tasks.map((t) => `${t} before → after`).join(' | ')} | mean gain (worst user) |`;
+  const table = [
+    header,
+    `|${'---|'.repeat(tasks.length + 3)}`,
+    ...points.map(
+      (p) =>
+        `| ${p.corrections} | ${p.facesBrowsed} | ${tasks.map((t) => `${pct(p.before[t])} → ${pct(p.after[t])}`).join(' | ')} | ` +
+        `${(p.meanGain * 100).toFixed(1)} (${(p.worstSeedGain * 100).toFixed(1)}) |`,
+    ),
+  ].join('\n');
+  return { points, table };
+}
