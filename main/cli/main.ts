@@ -28,14 +28,16 @@ const COMMANDS: Command[] = [
 ];
 
 function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     `facets ${packageVersion()} — offline face attributes for your photo library`,
     '',
     'Usage: facets <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `facets <command> --help` for its options.',
     '',
     'Options:',
     '  -h, --help     show help (also: facets <command> --help)',

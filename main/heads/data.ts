@@ -15,8 +15,10 @@ export interface Dataset {
   mirrored?: Float32Array;
   dim: number;
   n: number;
-  /** Per task (in `tasks` order): label index per sample, −1 when unknown. */
+  /** Per task (in `tasks` order): label index per sample, −1 when unknown, SOFT (−2): see `soft`. */
   labels: Int32Array[];
+  /** Per task, where some labels are SOFT: n × K probability targets. */
+  soft?: (Float32Array | undefined)[];
   tasks: HeadTask[];
   /** Age in years per sample (NaN when unknown), for age MAE. */
   years: Float64Array;
@@ -97,9 +99,25 @@ export function concatDatasets(parts: readonly Dataset[]): Dataset {
     if (mirrored && p.mirrored) mirrored.set(p.mirrored, offset * first.dim);
     offset += p.n;
   }
+  const anySoft = parts.some((p) => p.soft?.some(Boolean));
+  const soft = anySoft
+    ? first.tasks.map((task, ti) => {
+        const K = TASK_LABELS[task].length;
+        if (!parts.some((p) => p.soft?.[ti])) return undefined;
+        const out = new Float32Array(n * K);
+        let o = 0;
+        for (const p of parts) {
+          const s = p.soft?.[ti];
+          if (s) out.set(s, o * K);
+          o += p.n;
+        }
+        return out;
+      })
+    : undefined;
   return {
     x,
     ...(mirrored ? { mirrored } : {}),
+    ...(soft ? { soft } : {}),
     dim: first.dim,
     n,
     labels: first.tasks.map((_, ti) => {
@@ -126,9 +144,17 @@ export function subsetDataset(d: Dataset, indices: readonly number[]): Dataset {
     x.set(d.x.subarray(r * d.dim, (r + 1) * d.dim), i * d.dim);
     if (mirrored && d.mirrored) mirrored.set(d.mirrored.subarray(r * d.dim, (r + 1) * d.dim), i * d.dim);
   });
+  const soft = d.soft?.map((s, ti) => {
+    if (!s) return undefined;
+    const K = TASK_LABELS[d.tasks[ti] as HeadTask].length;
+    const out = new Float32Array(indices.length * K);
+    indices.forEach((r, i) => out.set(s.subarray(r * K, (r + 1) * K), i * K));
+    return out;
+  });
   return {
     x,
     ...(mirrored ? { mirrored } : {}),
+    ...(soft ? { soft } : {}),
     dim: d.dim,
     n: indices.length,
     labels: d.labels.map((l) => Int32Array.from(indices, (r) => l[r] as number)),

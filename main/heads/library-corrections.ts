@@ -1,9 +1,11 @@
 /**
- * The user's corrections, read from the Facets library (read-only), with the heads' input embedding of
- * every corrected face. The library stores no embeddings today, so each corrected face is re-embedded
- * from its photo and its stored landmarks (cached by photo content hash + landmarks + embedding spec);
- * where a `face_embeddings` table exists (the schema proposed in models/README.md) its vectors for the
- * heads' spec are used instead.
+ * The user's corrections, read from the Facets library (read-only), with what the fine-tune needs
+ * around them: the confirmations (a corrected face's other attributes, as shown and left standing)
+ * and anchor faces (a seeded sample of uncorrected faces). Every face needs the heads' input
+ * embedding; the library stores none today, so each face is re-embedded from its photo and its
+ * stored landmarks (cached by photo content hash + landmarks + embedding spec). Where a
+ * `face_embeddings` table exists (the schema proposed in models/README.md), its vectors for the heads'
+ * spec are used instead.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,19 +17,32 @@ import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
 import { cacheDir, shortHash } from './cache.js';
-import type { Correction } from './corrections.js';
+import type { AnchorFace, Correction } from './corrections.js';
+import { Rng } from './rng.js';
 
-export interface LibraryCorrection {
+/** A face of the library, where its photo is. */
+export interface LibraryFace {
   faceId: number;
-  attribute: string;
-  value: string;
-  correctedAt: string;
   photo: string;
   contentHash: string | null;
   /** Face box and landmarks in upright full-resolution pixels of the photo. */
   box: { x: number; y: number; w: number; h: number };
   landmarks: Point[];
 }
+
+export interface LibraryCorrection extends LibraryFace {
+  attribute: string;
+  value: string;
+  correctedAt: string;
+}
+
+/** The library's attribute names and the `faces` columns holding their shown values. */
+const ATTRIBUTES: Record<string, { task: HeadTask; column: string }> = {
+  ageGroup: { task: 'age', column: 'age_group' },
+  gender: { task: 'gender', column: 'gender' },
+  ethnicity: { task: 'ethnicity', column: 'ethnicity' },
+  emotion: { task: 'emotion', column: 'emotion' },
+};
 
 /** The key naming an embedding spec (networks with their model hashes, recipe, flip) in caches and tables. */
 export function specKey(spec: EmbeddingSpec, shas: readonly string[]): string {
@@ -36,42 +51,87 @@ export function specKey(spec: EmbeddingSpec, shas: readonly string[]): string {
   return `${spec.models.map((m, i) => `${m}@${(shas[i] ?? '').slice(0, 12)}`).join('+')}:${recipe}:${spec.flip ? 'flip' : 'plain'}`;
 }
 
-/** Corrections of faces whose photo is present and readable, oldest first. */
-export function readLibraryCorrections(dbFile: string): LibraryCorrection[] {
+interface FaceRow {
+  faceId: number;
+  photo: string;
+  contentHash: string | null;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  landmarks: string;
+}
+
+const FACE_COLUMNS = `f.id AS faceId, p.path AS photo, p.content_hash AS contentHash, f.x, f.y, f.w, f.h, f.landmarks`;
+const VISIBLE = `p.status = 'ok' AND p.missing_since IS NULL`;
+
+function face(r: FaceRow): LibraryFace {
+  return {
+    faceId: r.faceId,
+    photo: r.photo,
+    contentHash: r.contentHash,
+    box: { x: r.x, y: r.y, w: r.w, h: r.h },
+    landmarks: JSON.parse(r.landmarks) as Point[],
+  };
+}
+
+function open(dbFile: string): Database.Database {
   if (!existsSync(dbFile)) throw new Error(`no library at ${dbFile}`);
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  return new Database(dbFile, { readonly: true, fileMustExist: true });
+}
+
+/** Corrections of faces whose photo is present, oldest first. */
+export function readLibraryCorrections(dbFile: string): LibraryCorrection[] {
+  const db = open(dbFile);
   try {
     const rows = db
       .prepare(
-        `SELECT c.face_id AS faceId, c.attribute, c.value, c.corrected_at AS correctedAt, p.path AS photo,
-                p.content_hash AS contentHash, f.x, f.y, f.w, f.h, f.landmarks
+        `SELECT ${FACE_COLUMNS}, c.attribute, c.value, c.corrected_at AS correctedAt
            FROM corrections c JOIN faces f ON f.id = c.face_id JOIN photos p ON p.id = f.photo_id
-          WHERE p.status = 'ok' AND p.missing_since IS NULL
-          ORDER BY c.corrected_at, c.face_id, c.attribute`,
+          WHERE ${VISIBLE} ORDER BY c.corrected_at, c.face_id, c.attribute`,
       )
-      .all() as {
-      faceId: number;
-      attribute: string;
-      value: string;
-      correctedAt: string;
-      photo: string;
-      contentHash: string | null;
-      x: number;
-      y: number;
-      w: number;
-      h: number;
-      landmarks: string;
-    }[];
-    return rows.map((r) => ({
-      faceId: r.faceId,
-      attribute: r.attribute,
-      value: r.value,
-      correctedAt: r.correctedAt,
-      photo: r.photo,
-      contentHash: r.contentHash,
-      box: { x: r.x, y: r.y, w: r.w, h: r.h },
-      landmarks: JSON.parse(r.landmarks) as Point[],
-    }));
+      .all() as (FaceRow & { attribute: string; value: string; correctedAt: string })[];
+    return rows.map((r) => ({ ...face(r), attribute: r.attribute, value: r.value, correctedAt: r.correctedAt }));
+  } finally {
+    db.close();
+  }
+}
+
+/** The shown values of the corrected faces' uncorrected attributes (confirmations). */
+function readConfirmations(dbFile: string): (LibraryFace & { attribute: string; value: string })[] {
+  const db = open(dbFile);
+  try {
+    const out: (LibraryFace & { attribute: string; value: string })[] = [];
+    for (const [attribute, { column }] of Object.entries(ATTRIBUTES)) {
+      const rows = db
+        .prepare(
+          `SELECT ${FACE_COLUMNS}, f.${column} AS value FROM faces f JOIN photos p ON p.id = f.photo_id
+            WHERE ${VISIBLE} AND f.${column} IS NOT NULL
+              AND EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id)
+              AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id AND c.attribute = ?)
+            ORDER BY f.id`,
+        )
+        .all(attribute) as (FaceRow & { value: string })[];
+      for (const r of rows) out.push({ ...face(r), attribute, value: r.value });
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+/** A seeded sample of up to `limit` uncorrected faces (anchors). */
+function readAnchorFaces(dbFile: string, limit: number, seed: number): LibraryFace[] {
+  if (limit <= 0) return [];
+  const db = open(dbFile);
+  try {
+    const rows = db
+      .prepare(
+        `SELECT ${FACE_COLUMNS} FROM faces f JOIN photos p ON p.id = f.photo_id
+          WHERE ${VISIBLE} AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id) ORDER BY f.id`,
+      )
+      .all() as FaceRow[];
+    return new Rng(seed).shuffle(rows).slice(0, limit).map(face);
   } finally {
     db.close();
   }
@@ -79,7 +139,7 @@ export function readLibraryCorrections(dbFile: string): LibraryCorrection[] {
 
 /** Stored vectors of a `face_embeddings` table for one spec, where the library has one. */
 function storedEmbeddings(dbFile: string, key: string): Map<number, Float32Array> {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  const db = open(dbFile);
   try {
     const table = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'face_embeddings'`).get();
     if (!table) return new Map();
@@ -99,69 +159,63 @@ function storedEmbeddings(dbFile: string, key: string): Map<number, Float32Array
 }
 
 /**
- * The corrections with the heads' input embedding of each face: from the library's face_embeddings
- * table where present, else re-embedded from the photo (cached).
+ * The heads' input for library faces, each cut with a given recipe: from the face_embeddings table,
+ * the cache, or the photo. Returns vectors keyed `${faceId}|${recipe key}` and the faces it could not embed.
  */
-export async function correctionsWithEmbeddings(
+async function libraryEmbeddings(
   models: ModelStore,
   dbFile: string,
   spec: EmbeddingSpec,
   shas: readonly string[],
+  items: readonly { face: LibraryFace; recipe: CropRecipe }[],
   progress?: (done: number, total: number) => void,
-): Promise<{ corrections: Correction[]; skipped: { faceId: number; reason: string }[] }> {
-  const rows = readLibraryCorrections(dbFile).filter((r): r is LibraryCorrection & { attribute: Correction['attribute'] } =>
-    ['ageGroup', 'gender', 'ethnicity', 'emotion'].includes(r.attribute),
-  );
-  // Each task's embedding is cut with that task's recipe (emotion: FER2013's framing).
-  const recipeOf = (r: LibraryCorrection) =>
-    spec.taskRecipes?.[r.attribute === 'ageGroup' ? 'age' : (r.attribute as HeadTask)] ?? spec.recipe;
+): Promise<{ vectors: Map<string, Float32Array>; skipped: { faceId: number; reason: string }[] }> {
   const keyOf = (recipe: CropRecipe) => specKey({ ...spec, recipe }, shas);
   const stored = new Map<string, Map<number, Float32Array>>();
   const cacheFile = path.join(cacheDir(), 'corrections', `${shortHash(specKey(spec, shas))}.json`);
   const cache: Record<string, number[]> = existsSync(cacheFile)
     ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, number[]>)
     : {};
-  const faceKey = (r: LibraryCorrection, recipeKey: string) =>
-    `${recipeKey}|${r.contentHash ?? r.photo}|${r.landmarks.map(([x, y]) => `${x.toFixed(2)},${y.toFixed(2)}`).join(';')}|` +
-    `${r.box.x.toFixed(1)},${r.box.y.toFixed(1)},${r.box.w.toFixed(1)}`;
+  const cacheKey = (f: LibraryFace, recipeKey: string) =>
+    `${recipeKey}|${f.contentHash ?? f.photo}|${f.landmarks.map(([x, y]) => `${x.toFixed(2)},${y.toFixed(2)}`).join(';')}|` +
+    `${f.box.x.toFixed(1)},${f.box.y.toFixed(1)},${f.box.w.toFixed(1)}`;
   const vectors = new Map<string, Float32Array>();
   const skipped: { faceId: number; reason: string }[] = [];
-  const todo = new Map<string, { row: LibraryCorrection; recipe: CropRecipe; key: string }[]>();
-  for (const r of rows) {
-    const recipe = recipeOf(r);
+  const todo = new Map<string, { face: LibraryFace; recipe: CropRecipe; key: string }[]>();
+  for (const { face: f, recipe } of items) {
     const recipeKey = keyOf(recipe);
-    const key = `${r.faceId}|${recipeKey}`;
-    if (vectors.has(key) || todo.get(r.photo)?.some((t) => t.key === key)) continue;
+    const key = `${f.faceId}|${recipeKey}`;
+    if (vectors.has(key) || todo.get(f.photo)?.some((t) => t.key === key)) continue;
     if (!stored.has(recipeKey)) stored.set(recipeKey, storedEmbeddings(dbFile, recipeKey));
-    const s = stored.get(recipeKey)?.get(r.faceId);
-    const c = cache[faceKey(r, recipeKey)];
+    const s = stored.get(recipeKey)?.get(f.faceId);
+    const c = cache[cacheKey(f, recipeKey)];
     if (s) vectors.set(key, s);
     else if (c) vectors.set(key, Float32Array.from(c));
-    else todo.set(r.photo, [...(todo.get(r.photo) ?? []), { row: r, recipe, key }]);
+    else todo.set(f.photo, [...(todo.get(f.photo) ?? []), { face: f, recipe, key }]);
   }
   let done = 0;
   const total = [...todo.values()].reduce((n, l) => n + l.length, 0);
-  for (const [photo, items] of todo) {
+  for (const [photo, list] of todo) {
     try {
       const image = await decodeForAnalysis(photo);
       const sampler = new AreaSampler(image);
       const k = image.scale;
-      for (const item of items) {
-        const f = item.row;
-        const face: Detection = {
+      for (const item of list) {
+        const f = item.face;
+        const detection: Detection = {
           box: { x1: f.box.x * k, y1: f.box.y * k, x2: (f.box.x + f.box.w) * k, y2: (f.box.y + f.box.h) * k },
           score: 1,
           landmarks: f.landmarks.map(([x, y]) => [x * k, y * k] as Point),
         };
-        const [v] = await headsInput(models, { ...spec, recipe: item.recipe }, [{ sampler, face }]);
+        const [v] = await headsInput(models, { ...spec, recipe: item.recipe }, [{ sampler, face: detection }]);
         if (!v) continue;
         vectors.set(item.key, v);
-        cache[faceKey(f, keyOf(item.recipe))] = Array.from(v);
+        cache[cacheKey(f, keyOf(item.recipe))] = Array.from(v);
       }
     } catch (err) {
-      for (const item of items) skipped.push({ faceId: item.row.faceId, reason: (err as Error).message });
+      for (const item of list) skipped.push({ faceId: item.face.faceId, reason: (err as Error).message });
     }
-    done += items.length;
+    done += list.length;
     progress?.(done, total);
   }
   if (total > 0) {
@@ -169,10 +223,87 @@ export async function correctionsWithEmbeddings(
     writeFileSync(`${cacheFile}.tmp`, JSON.stringify(cache));
     renameSync(`${cacheFile}.tmp`, cacheFile);
   }
-  const corrections: Correction[] = [];
-  for (const r of rows) {
-    const embedding = vectors.get(`${r.faceId}|${keyOf(recipeOf(r))}`);
-    if (embedding) corrections.push({ embedding, attribute: r.attribute, value: r.value, faceId: r.faceId });
+  return { vectors, skipped };
+}
+
+export interface LibraryTrainingData {
+  /** Corrections and (marked confirmed) the corrected faces' other shown values. */
+  corrections: Correction[];
+  /** Uncorrected faces, one per face and recipe. */
+  anchors: AnchorFace[];
+  /** Visible faces in the library. */
+  libraryFaces: number;
+  skipped: { faceId: number; reason: string }[];
+}
+
+/**
+ * Everything a fine-tune on the library's corrections needs, with the heads' input of every face:
+ * each task's embedding cut with that task's recipe (emotion: FER2013's framing).
+ */
+export async function correctionsWithEmbeddings(
+  models: ModelStore,
+  dbFile: string,
+  spec: EmbeddingSpec,
+  shas: readonly string[],
+  options: { anchorRatio?: number; seed?: number; progress?: (done: number, total: number) => void } = {},
+): Promise<LibraryTrainingData> {
+  const corrected = readLibraryCorrections(dbFile).filter((r) => ATTRIBUTES[r.attribute]);
+  const confirmations = readConfirmations(dbFile);
+  const correctedFaces = new Set(corrected.map((r) => r.faceId)).size;
+  const anchorFaces = readAnchorFaces(
+    dbFile,
+    Math.round(correctedFaces * (options.anchorRatio ?? 4)),
+    options.seed ?? 1,
+  );
+  const taskOf = (attribute: string) => ATTRIBUTES[attribute]?.task as HeadTask;
+  const recipeOf = (task: HeadTask) => spec.taskRecipes?.[task] ?? spec.recipe;
+  // Anchors: one sample per distinct recipe, for the tasks cut that way.
+  const anchorRecipes = new Map<string, { recipe: CropRecipe; tasks: HeadTask[] }>();
+  for (const task of ['age', 'gender', 'ethnicity', 'emotion'] as HeadTask[]) {
+    const recipe = recipeOf(task);
+    const key = JSON.stringify(recipe);
+    anchorRecipes.set(key, { recipe, tasks: [...(anchorRecipes.get(key)?.tasks ?? []), task] });
   }
-  return { corrections, skipped };
+  const items = [
+    ...[...corrected, ...confirmations].map((r) => ({ face: r as LibraryFace, recipe: recipeOf(taskOf(r.attribute)) })),
+    ...anchorFaces.flatMap((f) => [...anchorRecipes.values()].map(({ recipe }) => ({ face: f, recipe }))),
+  ];
+  const { vectors, skipped } = await libraryEmbeddings(models, dbFile, spec, shas, items, options.progress);
+  const vectorOf = (faceId: number, recipe: CropRecipe) =>
+    vectors.get(`${faceId}|${specKey({ ...spec, recipe }, shas)}`);
+  const corrections: Correction[] = [];
+  for (const [rows, confirmed] of [
+    [corrected, false],
+    [confirmations, true],
+  ] as const) {
+    for (const r of rows) {
+      const embedding = vectorOf(r.faceId, recipeOf(taskOf(r.attribute)));
+      if (!embedding) continue;
+      corrections.push({
+        embedding,
+        attribute: r.attribute as Correction['attribute'],
+        value: r.value,
+        faceId: r.faceId,
+        ...(confirmed ? { confirmed: true } : {}),
+      });
+    }
+  }
+  const anchors: AnchorFace[] = anchorFaces.flatMap((f) =>
+    [...anchorRecipes.values()].flatMap(({ recipe, tasks }) => {
+      const embedding = vectorOf(f.faceId, recipe);
+      return embedding ? [{ embedding, faceId: f.faceId, tasks }] : [];
+    }),
+  );
+  const db = open(dbFile);
+  const libraryFaces = (() => {
+    try {
+      const row = db
+        .prepare(`SELECT count(*) AS n FROM faces f JOIN photos p ON p.id = f.photo_id WHERE ${VISIBLE}`)
+        .get();
+      return (row as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  })();
+  return { corrections, anchors, libraryFaces, skipped };
 }

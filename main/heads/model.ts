@@ -275,11 +275,18 @@ export function taskWeights(config: ModelConfig, p: Params, h: Float32Array, B: 
   return s;
 }
 
-/** A mini-batch: inputs (B × D) and per task one label per sample (−1: not labelled for that task). */
+/** Label value marking a soft target: the sample's row of `soft` for that task. */
+export const SOFT = -2;
+
+/**
+ * A mini-batch: inputs (B × D) and per task one label per sample (−1: not labelled for that task;
+ * SOFT: a probability target in `soft[task]`, B × K — distillation from the base heads when fine-tuning).
+ */
 export interface Batch {
   x: Float32Array;
   size: number;
   labels: Int32Array[];
+  soft?: (Float32Array | undefined)[];
 }
 
 export interface StepOptions {
@@ -334,8 +341,17 @@ export function computeGradients(
     const probs = fw.probs[ti] as Float32Array;
     let sum = 0;
     let weight = 0;
+    const soft = batch.soft?.[ti];
     for (let i = 0; i < B; i++) {
       const y = labels[i] as number;
+      if (y === SOFT && soft) {
+        for (let k = 0; k < t.classes; k++) {
+          const q = soft[i * t.classes + k] as number;
+          if (q > 0) sum -= q * Math.log(Math.max(1e-12, probs[i * t.classes + k] as number));
+        }
+        weight += 1;
+        continue;
+      }
       if (y < 0) continue;
       const a = cw ? (cw[y] as number) : 1;
       sum -= a * Math.log(Math.max(1e-12, probs[i * t.classes + y] as number));
@@ -366,8 +382,13 @@ export function computeGradients(
     const cw = options.classWeights?.[ti];
     const probs = fw.probs[ti] as Float32Array;
     const K = t.classes;
+    const soft = batch.soft?.[ti];
     let norm = 0;
-    for (let i = 0; i < B; i++) if ((labels[i] as number) >= 0) norm += cw ? (cw[labels[i] as number] as number) : 1;
+    for (let i = 0; i < B; i++) {
+      const y = labels[i] as number;
+      if (y >= 0) norm += cw ? (cw[y] as number) : 1;
+      else if (y === SOFT && soft) norm += 1;
+    }
     const scale = (wbar[ti] as number) / norm;
     const W = p.W[ti] as Float32Array;
     const gW = g.W[ti] as Float32Array;
@@ -375,9 +396,13 @@ export function computeGradients(
     const dz = new Float32Array(K);
     for (let i = 0; i < B; i++) {
       const y = labels[i] as number;
-      if (y < 0) continue;
-      const a = (cw ? (cw[y] as number) : 1) * scale;
-      for (let k = 0; k < K; k++) dz[k] = a * ((probs[i * K + k] as number) - (k === y ? 1 : 0));
+      if (y === SOFT && soft) {
+        for (let k = 0; k < K; k++) dz[k] = scale * ((probs[i * K + k] as number) - (soft[i * K + k] as number));
+      } else if (y < 0) continue;
+      else {
+        const a = (cw ? (cw[y] as number) : 1) * scale;
+        for (let k = 0; k < K; k++) dz[k] = a * ((probs[i * K + k] as number) - (k === y ? 1 : 0));
+      }
       for (let k = 0; k < K; k++) gb[k] = (gb[k] as number) + (dz[k] as number);
       const hi = i * F;
       for (let f = 0; f < F; f++) {

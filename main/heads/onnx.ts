@@ -89,7 +89,11 @@ export function decodeHeadsOnnx(bytes: Uint8Array): { config: ModelConfig; param
 }
 
 /** The metadata every installed heads file carries: how its input is made, its tasks, the seed. */
-export function headsMetadata(embedding: EmbeddingSpec, tasks: readonly HeadTask[], seed: number): Record<string, string> {
+export function headsMetadata(
+  embedding: EmbeddingSpec,
+  tasks: readonly HeadTask[],
+  seed: number,
+): Record<string, string> {
   const { models, recipe, taskRecipes, flip } = embedding;
   return {
     embedding: JSON.stringify({ models, recipe, ...(taskRecipes ? { taskRecipes } : {}), flip }),

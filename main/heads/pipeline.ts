@@ -73,7 +73,7 @@ export const DEFAULT_PIPELINE: Omit<PipelineOptions, 'log'> = {
   flip: 'augment',
   train: DEFAULT_TRAIN,
   compare: true,
-  maxPerSet: 12_000,
+  maxPerSet: 30_000,
   svm: true,
   svmLimit: 6_000,
   svmC: 1,

@@ -7,7 +7,14 @@
  */
 import { type HeadTask, TASK_LABELS, readHeadsManifest, headsDir } from '../engine/attributes/heads.js';
 import type { ModelStore } from '../engine/sessions.js';
-import { type HeadsModel, fineTuneHeads, scoreOnCorrections } from './corrections.js';
+import {
+  type AnchorFace,
+  type Correction,
+  type FineTuneOptions,
+  type HeadsModel,
+  fineTuneOnCorrections,
+  scoreOnCorrections,
+} from './corrections.js';
 import { type Dataset, buildDataset, concatDatasets, subsetDataset } from './data.js';
 import { type FramingName, embedSet, isFramingName } from './embeddings.js';
 import { predict } from './model.js';
@@ -28,7 +35,15 @@ export interface CurvePoint {
 
 export async function simulateCorrections(
   models: ModelStore,
-  options: { log: (line: string) => void; seed: number; sizes?: number[]; seeds?: number; devSets?: string[] },
+  options: {
+    log: (line: string) => void;
+    seed: number;
+    sizes?: number[];
+    seeds?: number;
+    devSets?: string[];
+    fineTune?: Partial<FineTuneOptions>;
+    focus?: { task: HeadTask; label: string; share: number };
+  },
 ): Promise<{ points: CurvePoint[]; table: string }> {
   const dir = headsDir();
   const manifest = readHeadsManifest(dir);
@@ -56,6 +71,19 @@ export async function simulateCorrections(
       return best;
     }),
   );
+  // The simulated user's faces: the whole dev set, or (focus) one where a label the heads handle badly
+  // makes up `share` of the faces (e.g. a family album of Black faces, which utkface-train lacks).
+  const userLibrary = (rng: Rng): number[] => {
+    const everyone = Array.from({ length: all.n }, (_, i) => i);
+    const focus = options.focus;
+    if (!focus) return everyone;
+    const ti = tasks.indexOf(focus.task);
+    const label = TASK_LABELS[focus.task].indexOf(focus.label);
+    const inFocus = everyone.filter((i) => (all.labels[ti] as Int32Array)[i] === label);
+    const labelled = everyone.filter((i) => ((all.labels[ti] as Int32Array)[i] as number) >= 0 && !inFocus.includes(i));
+    const others = rng.shuffle(labelled).slice(0, Math.round((inFocus.length * (1 - focus.share)) / focus.share));
+    return [...inFocus, ...others];
+  };
   const sizes = options.sizes ?? [10, 25, 50, 100, 200, 400];
   const seeds = options.seeds ?? 3;
   const points: CurvePoint[] = [];
@@ -67,8 +95,8 @@ export async function simulateCorrections(
     let ran = 0;
     for (let s = 0; s < seeds; s++) {
       const rng = new Rng(options.seed * 1000 + s);
-      const order = rng.shuffle(Array.from({ length: all.n }, (_, i) => i));
-      const cut = Math.round(all.n * 0.7);
+      const order = rng.shuffle(userLibrary(rng));
+      const cut = Math.round(order.length * 0.7);
       const pool = order.slice(0, cut);
       const test = subsetDataset(all, order.slice(cut));
       // The user corrects wrong predictions, face by face.
@@ -94,8 +122,46 @@ export async function simulateCorrections(
         if (!corrected) faces.pop();
       }
       if (count < size) continue;
-      const tune: Dataset = { ...subsetDataset(all, faces), labels: labels.map((l) => Int32Array.from(l)) };
-      const tuned = fineTuneHeads(base, tune, { seed: options.seed * 1000 + s });
+      // What the library would hold: the corrections, and the corrected faces' other attributes as
+      // confirmations (shown right and left standing). The full procedure then runs on them.
+      const corrections: Correction[] = [];
+      faces.forEach((i, k) => {
+        tasks.forEach((task, ti) => {
+          const corrected = (labels[ti] as number[])[k] as number;
+          const truth = (all.labels[ti] as Int32Array)[i] as number;
+          if (truth < 0) return;
+          // A confirmation is what Facets showed, right or (past the budget) wrong.
+          const value = corrected >= 0 ? corrected : ((predicted[ti] as Int32Array)[i] as number);
+          corrections.push({
+            embedding: all.x.subarray(i * all.dim, (i + 1) * all.dim),
+            attribute: task,
+            value: TASK_LABELS[task][value] as string,
+            faceId: i,
+            ...(corrected >= 0 ? {} : { confirmed: true }),
+          });
+        });
+      });
+      // The rest of the library: its uncorrected faces, as anchors.
+      const correctedSet = new Set(faces);
+      const anchors: AnchorFace[] = pool
+        .filter((i) => !correctedSet.has(i))
+        .map((i) => ({ embedding: all.x.subarray(i * all.dim, (i + 1) * all.dim), faceId: i }));
+      const result = fineTuneOnCorrections(base, corrections, {
+        ...options.fineTune,
+        anchors,
+        minCorrections: 0,
+        seed: options.seed * 1000 + s,
+      });
+      const tuned = result.heads;
+      options.log(
+        `${size} corrections, user ${s + 1}: held-out estimate ` +
+          Object.entries(result.estimate)
+            .map(
+              ([t, e]) =>
+                `${t} ${(e.before * 100).toFixed(1)}→${(e.after * 100).toFixed(1)}${result.accepted[t as HeadTask] ? ' kept' : ''}`,
+            )
+            .join(', '),
+      );
       const b = scoreOnCorrections(base, test);
       const a = scoreOnCorrections(tuned, test);
       for (const t of tasks) {

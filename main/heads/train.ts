@@ -40,6 +40,8 @@ export interface TrainOptions {
   seed: number;
   /** Fine-tuning: L2 pull toward these parameters. */
   anchor?: { params: Params; strength: number };
+  /** Fine-tuning: keep the shared hidden layer as it is (only the branches learn). */
+  freezeShared?: boolean;
   log?: (line: string) => void;
 }
 
@@ -136,7 +138,8 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
   };
   const { mean, invStd } = standardisation(train);
   const params = init ? cloneParams(init) : initParams(config, rng, mean, invStd);
-  const main = trainable(params);
+  const main = opts.freezeShared ? [...params.W, ...params.b] : trainable(params);
+  const gradsOf = (g: Params) => (opts.freezeShared ? [...g.W, ...g.b] : trainable(g));
   const unit = weightUnit(params);
   const optimiser = opts.optimizer === 'adam' ? new Adam(main, opts.lr) : new Sgd(main, opts.lr);
   const unitOptimiser = new Adam(unit, opts.weightLr);
@@ -166,10 +169,17 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
         x.set(source.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim);
       });
       const labels = train.labels.map((l) => Int32Array.from(idx, (r) => l[r] as number));
+      const soft = train.soft?.map((s, ti) => {
+        if (!s) return undefined;
+        const K = config.tasks[ti]?.classes ?? 0;
+        const out = new Float32Array(B * K);
+        idx.forEach((r, i) => out.set(s.subarray(r * K, (r + 1) * K), i * K));
+        return out;
+      });
       const { grads, result } = computeGradients(
         config,
         params,
-        { x, size: B, labels },
+        { x, size: B, labels, ...(soft ? { soft } : {}) },
         {
           weighting: opts.weighting,
           classWeights: cw,
@@ -182,7 +192,7 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
         rng,
       );
       const lr = opts.lr * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps));
-      optimiser.step(main, trainable(grads), lr);
+      optimiser.step(main, gradsOf(grads), lr);
       if (opts.weighting !== 'equal') unitOptimiser.step(unit, weightUnit(grads));
       step++;
       batches++;

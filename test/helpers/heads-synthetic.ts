@@ -7,7 +7,12 @@ import type { HeadTask } from '../../main/engine/attributes/heads.js';
 import type { Dataset } from '../../main/heads/data.js';
 import { Rng } from '../../main/heads/rng.js';
 
-export function syntheticDataset(n: number, dim: number, seed: number, options: { noBlack?: boolean } = {}): Dataset {
+export function syntheticDataset(
+  n: number,
+  dim: number,
+  seed: number,
+  options: { noBlack?: boolean; blackShift?: number } = {},
+): Dataset {
   const rng = new Rng(seed);
   const x = new Float32Array(n * dim).map(() => rng.normal());
   const X = (i: number, k: number) => x[i * dim + k] as number;
@@ -23,7 +28,11 @@ export function syntheticDataset(n: number, dim: number, seed: number, options: 
     if (!options.noBlack && X(i, 5) > 1) return 1;
     return X(i, 3) > 0 ? (X(i, 4) > 0 ? 0 : 2) : X(i, 4) > 0 ? 3 : 4;
   });
-  if (options.noBlack) ethnicity.forEach((y, i) => y === 1 && (ethnicity[i] = 0));
+  // Black faces set apart along x5 (a user's library where they are plainly different from the rest).
+  if (options.blackShift)
+    ethnicity.forEach(
+      (y, i) => y === 1 && (x[i * dim + 5] = (x[i * dim + 5] as number) + (options.blackShift as number)),
+    );
   const emotion = Int32Array.from({ length: n }, (_, i) => (utk(i) ? -1 : X(i, 6) > 0.5 ? 3 : X(i, 7) > 0 ? 6 : 4));
   const years = Float64Array.from(age, (g) => (g < 0 ? NaN : ([1, 6, 15, 25, 35, 45, 55, 65, 78][g] as number)));
   return {

@@ -31,7 +31,6 @@ const SPEC: EmbeddingSpec = {
   flip: true,
 };
 const ETHNICITY = ['white', 'black', 'asian', 'indian', 'other'];
-const AGE = ['0-2', '3-9', '10-19', '20-29', '30-39', '40-49', '50-59', '60-69', '70+'];
 
 let tmp: string;
 const savedEnv = { heads: process.env['FACETS_HEADS_DIR'], cache: process.env['FACETS_CACHE_DIR'] };
@@ -111,7 +110,7 @@ describe('learning from corrections', () => {
       hidden: 32,
       epochs: 10,
     });
-    const user = syntheticDataset(900, DIM, 2);
+    const user = syntheticDataset(900, DIM, 2, { blackShift: 4 });
     const corrections: Correction[] = [];
     for (let i = 0; i < user.n; i++) {
       const y = user.labels[2]![i]!;
@@ -129,7 +128,11 @@ describe('learning from corrections', () => {
     });
     assert.equal(result.before.perAttribute.ethnicity?.accuracy, 0);
     assert.ok(result.after.accuracy > 0.7, `after ${result.after.accuracy}`);
+    assert.equal(result.accepted.ethnicity, true);
     assert.deepEqual(result.learned.ethnicity, ['black']);
+    // Attributes nobody corrected keep the base's branch exactly.
+    assert.equal(result.accepted.age, false);
+    assert.deepEqual(result.heads.params.W[0], base.params.W[0]);
   });
 
   test('facets train-heads --from-corrections on a fixture library: better on held-out corrections, then --revert', async () => {
@@ -160,30 +163,25 @@ describe('learning from corrections', () => {
     db.exec(
       'CREATE TABLE face_embeddings (face_id INTEGER NOT NULL, spec TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (face_id, spec))',
     );
-    const user = syntheticDataset(600, DIM, 4);
+    const user = syntheticDataset(600, DIM, 4, { blackShift: 4 });
     const key = specKey(SPEC, [sha]);
     const photoId = insertPhoto(db, path.join(tmp, 'photos', 'party.jpg'), user.n);
     let count = 0;
     for (let i = 0; i < user.n; i++) {
       const ethnicity = user.labels[2]![i]!;
-      const age = user.labels[0]![i]!;
       if (ethnicity < 0) continue;
       const faceId = insertFace(db, photoId, i, { x: i, y: 0, w: 50, h: 50 }, []);
       const v = user.x.slice(i * DIM, (i + 1) * DIM);
       db.prepare('INSERT INTO face_embeddings VALUES (?, ?, ?, ?)').run(faceId, key, DIM, Buffer.from(v.buffer));
-      // The user corrected their Black faces' ethnicity and, on some faces, the age group.
+      // The user corrected their Black faces' ethnicity (the base heads never saw one).
       if (ethnicity === 1) {
         correct(db, faceId, 'ethnicity', ETHNICITY[ethnicity]!);
-        count++;
-      }
-      if (i % 7 === 0 && age >= 0) {
-        correct(db, faceId, 'ageGroup', AGE[age]!);
         count++;
       }
     }
     db.close();
     await store.release();
-    assert.ok(count >= 60, `${count} corrections`);
+    assert.ok(count >= 50, `${count} corrections`);
 
     const tuned = await run(['--from-corrections', '--db', dbFile, '--min-corrections', '30', '--json']);
     assert.equal(tuned.code, 0);
@@ -228,12 +226,14 @@ describe('learning from corrections', () => {
     db.close();
     const sha = store.entry('facenet128').sha256;
     const spec: EmbeddingSpec = { ...SPEC, taskRecipes: { emotion: { method: 'align', margin: 1, template: 'fer' } } };
-    const all = await correctionsWithEmbeddings(store, dbFile, spec, [sha]);
+    const all = await correctionsWithEmbeddings(store, dbFile, spec, [sha], { anchorRatio: 0 });
     assert.deepEqual(all.skipped, []);
     assert.equal(all.corrections.length, 2 * ids.length);
     // Emotion corrections carry the embedding of the face cut with FER2013's framing.
     for (const id of ids) {
-      const [gender, emotion] = ['gender', 'emotion'].map((a) => all.corrections.find((c) => c.faceId === id && c.attribute === a));
+      const [gender, emotion] = ['gender', 'emotion'].map((a) =>
+        all.corrections.find((c) => c.faceId === id && c.attribute === a),
+      );
       assert.ok(gender && emotion && cosine(gender.embedding, emotion.embedding) < 0.9999);
     }
     const corrections = all.corrections.filter((c) => c.attribute === 'gender');

@@ -16,13 +16,14 @@ test("the library lives in the platform's application-data folder", () => {
   assert.equal(defaultCacheDir('/tmp/x/lib.db'), '/tmp/x/lib.thumbs');
 });
 
-test('worker threads and onnxruntime threads follow the core count unless configured', () => {
-  assert.deepEqual(defaultPoolSize(2), { workers: 1, intraOpThreads: 2 });
-  assert.deepEqual(defaultPoolSize(8), { workers: 4, intraOpThreads: 2 });
-  assert.deepEqual(defaultPoolSize(32), { workers: 4, intraOpThreads: 8 });
-  assert.deepEqual(defaultPoolSize(1), { workers: 1, intraOpThreads: 1 });
-  assert.deepEqual(defaultPoolSize(8, 2), { workers: 2, intraOpThreads: 4 });
-  assert.deepEqual(defaultPoolSize(8, 3, 1), { workers: 3, intraOpThreads: 1 });
+test('worker threads follow the core count and the memory, one onnxruntime thread each, unless configured', () => {
+  const GB = 1024 ** 3;
+  assert.deepEqual(defaultPoolSize(2, undefined, undefined, 24 * GB), { workers: 2, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(16, undefined, undefined, 128 * GB), { workers: 8, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(8, undefined, undefined, 16 * GB), { workers: 3, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(4, undefined, undefined, 2 * GB), { workers: 1, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(1, undefined, undefined, 64 * GB), { workers: 1, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(8, 2, 4, 1 * GB), { workers: 2, intraOpThreads: 4 });
 });
 
 test('RateMeter: photos per second over a sliding window, and the time left at that pace', () => {

@@ -61,15 +61,16 @@ export const trainHeadsCommand: Command = {
     '--epochs <n>         (default 30)   --lr <x> (default 0.001)   --batch <n> (default 128)',
     '--weighting <w>      dynamic (default), equal, dynamic-inverse, dynamic-naive',
     '--balance <b>        class balancing exponent 0..1 (default 1: inverse class frequency)',
-    '--max-per-set <n>    evenly spaced subsample of larger training sets (default 12000)',
+    '--max-per-set <n>    evenly spaced subsample of larger training sets (default 30000: all of FER2013)',
     '--no-svm             skip the SVM baseline; --svm-limit <n> samples per task (default 6000); --svm-c <C> (default 1)',
     '--no-compare         train only the requested weighting',
     '--seed <n>           (default 1): same seed, same cached embeddings → same ONNX bytes',
     '--dry-run            report only, install nothing',
     '--json               machine-readable output',
-    '--from-corrections   fine-tune the installed heads on the corrections in the library (--db), measured',
-    '                     on held-out corrections; installed only if not worse (--force: always)',
-    '--min-corrections n  (default 50)   --holdout <f> (default 0.25)',
+    '--from-corrections   fine-tune the installed heads on the corrections in the library (--db), with the',
+    "                     corrected faces' other attributes as confirmations and uncorrected faces as anchors;",
+    '                     an attribute keeps its fine-tune only if it does better on held-out faces (--force: all)',
+    '--min-corrections n  (default 200, from the learning curve in models/README.md)   --holdout <f> (default 0.25)',
     '--revert             restore the previous heads',
     '--simulate-corrections  learning curve: simulated users correcting the dev set (research data)',
   ].join('\n'),
@@ -126,43 +127,50 @@ export const trainHeadsCommand: Command = {
         const { entry, bytes } = activeHeadsBytes(dir);
         const base = readHeadsParams(bytes);
         const shas = entry.embedding.networks.map((n) => n.sha256);
-        const { corrections, skipped } = await correctionsWithEmbeddings(
-          models,
-          dbFile,
-          entry.embedding,
-          shas,
-          progress('embedding corrected faces'),
-        );
-        if (skipped.length) log(`skipped ${skipped.length} corrected faces: ${skipped[0]?.reason}`);
-        const minCorrections = number('min-corrections', values['min-corrections'], DEFAULT_FINE_TUNE.minCorrections);
-        const result = fineTuneOnCorrections(base, corrections, {
-          minCorrections,
-          holdout: number('holdout', values.holdout, DEFAULT_FINE_TUNE.holdout),
-          seed: number('seed', values.seed, DEFAULT_FINE_TUNE.seed),
+        const seed = number('seed', values.seed, DEFAULT_FINE_TUNE.seed);
+        const data = await correctionsWithEmbeddings(models, dbFile, entry.embedding, shas, {
+          seed,
+          progress: progress('embedding faces'),
         });
-        const taught = Object.fromEntries(
-          Object.entries(result.learned).map(([t, labels]) => [
-            t,
-            labels.filter((l) => entry.unseen[t as HeadTask]?.includes(l)),
-          ]),
-        );
+        if (data.skipped.length) log(`skipped ${data.skipped.length} faces: ${data.skipped[0]?.reason}`);
+        const result = fineTuneOnCorrections(base, data.corrections, {
+          anchors: data.anchors,
+          minCorrections: number('min-corrections', values['min-corrections'], DEFAULT_FINE_TUNE.minCorrections),
+          holdout: number('holdout', values.holdout, DEFAULT_FINE_TUNE.holdout),
+          seed,
+          ...(values.force ? { accept: 'all' as const } : {}),
+        });
+        // Labels the base never saw but the kept fine-tune was taught are no longer unseen.
         const unseen: Partial<Record<HeadTask, string[]>> = {};
         for (const [t, labels] of Object.entries(entry.unseen) as [HeadTask, string[]][]) {
-          const left = labels.filter((l) => !(taught[t] ?? []).includes(l));
+          const left = labels.filter((l) => !(result.learned[t] ?? []).includes(l));
           if (left.length) unseen[t] = left;
         }
-        const improved = result.after.accuracy >= result.before.accuracy;
+        const changed = Object.values(result.accepted).some(Boolean);
         const summary = {
-          corrections: corrections.length,
-          faces: { fineTuned: result.trained, heldOut: result.heldOut },
+          corrections: data.corrections.filter((c) => !c.confirmed).length,
+          confirmations: data.corrections.filter((c) => c.confirmed).length,
+          faces: {
+            fineTuned: result.trained,
+            heldOut: result.heldOut,
+            anchors: result.anchors,
+            library: data.libraryFaces,
+          },
           before: result.before,
           after: result.after,
+          heldOutFaces: { before: result.beforeFaces, after: result.afterFaces },
+          agreementWithBase: result.agreement,
+          estimate: result.estimate,
+          accepted: result.accepted,
           seconds: result.seconds,
         };
         let installed: string | undefined;
-        if ((improved || values.force) && !values['dry-run']) {
-          const seed = number('seed', values.seed, DEFAULT_FINE_TUNE.seed);
-          const onnxBytes = exportHeadsOnnx(result.heads.config, result.heads.params, headsMetadata(entry.embedding, entry.tasks, seed));
+        if (changed && !values['dry-run']) {
+          const onnxBytes = exportHeadsOnnx(
+            result.heads.config,
+            result.heads.params,
+            headsMetadata(entry.embedding, entry.tasks, seed),
+          );
           const { file: _file, sha256: _sha, ...rest } = entry;
           const next = installHeads(
             onnxBytes,
@@ -180,21 +188,24 @@ export const trainHeadsCommand: Command = {
         if (values.json) out(JSON.stringify({ ...summary, installed: installed ?? null }, null, 2));
         else {
           out(
-            `${corrections.length} corrections on ${result.trained + result.heldOut} faces: fine-tuned on ${result.trained}, ` +
-              `measured on ${result.heldOut} held-out faces`,
+            `${summary.corrections} corrections (+${summary.confirmations} confirmations) on ${result.trained + result.heldOut} ` +
+              `faces, ${result.anchors} uncorrected faces as anchors: fine-tuned on ${result.trained} corrected faces, ` +
+              `measured on ${result.heldOut} held out`,
           );
-          out(`held-out accuracy: before ${pct(result.before.accuracy)} → after ${pct(result.after.accuracy)}`);
+          out(`held-out corrections: before ${pct(result.before.accuracy)} → after ${pct(result.after.accuracy)}`);
           for (const [task, a] of Object.entries(result.after.perAttribute)) {
+            const e = result.estimate[task as HeadTask];
             out(
-              `  ${task}: ${pct(result.before.perAttribute[task as HeadTask]?.accuracy)} → ${pct(a.accuracy)} (${a.count})`,
+              `  ${task}: ${pct(result.before.perAttribute[task as HeadTask]?.accuracy)} → ${pct(a.accuracy)} (${a.count}); ` +
+                `held-out estimate ${pct(e?.before)} → ${pct(e?.after)}: ${result.accepted[task as HeadTask] ? 'fine-tune kept' : 'base kept'}`,
             );
           }
           out(
             installed
               ? `installed ${installed}; \`facets train-heads --revert\` restores the previous heads`
-              : improved
+              : changed
                 ? 'not installed (--dry-run)'
-                : 'not installed: the fine-tune did not help on held-out corrections (--force installs anyway)',
+                : 'not installed: no attribute did better on the held-out faces (--force keeps every fine-tuned attribute)',
           );
         }
         return 0;

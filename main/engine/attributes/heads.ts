@@ -361,7 +361,10 @@ export async function runHeads(
 }
 
 /** The recipe each task's embedding is cut with, grouped: one embedding pass per distinct recipe. */
-export function recipeGroups(spec: EmbeddingSpec, tasks: readonly HeadTask[]): { recipe: CropRecipe; tasks: HeadTask[] }[] {
+export function recipeGroups(
+  spec: EmbeddingSpec,
+  tasks: readonly HeadTask[],
+): { recipe: CropRecipe; tasks: HeadTask[] }[] {
   const groups = new Map<string, { recipe: CropRecipe; tasks: HeadTask[] }>();
   for (const task of tasks) {
     const recipe = spec.taskRecipes?.[task] ?? spec.recipe;
