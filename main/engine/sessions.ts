@@ -139,6 +139,9 @@ export class ModelStore {
           intraOpNumThreads: threads,
           interOpNumThreads: 1,
           graphOptimizationLevel: 'all',
+          // Without the arena, memory follows each run's real needs: P-Net sees a new input shape at every
+          // pyramid scale of every photo, which otherwise grows the arena to gigabytes over a scan.
+          enableCpuMemArena: false,
         });
         return { entry, session, provider, fallbacks };
       } catch (err) {

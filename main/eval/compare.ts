@@ -60,7 +60,10 @@ export async function compareCandidates(
   const runs: Run[] = [];
   let noFace = 0;
   for (const [i, sample] of samples.entries()) {
-    const image = await decodeForAnalysis(mode === 'detect' ? await mirrorPadded(sample.path) : sample.path, analyzer.options.decode);
+    const image = await decodeForAnalysis(
+      mode === 'detect' ? await mirrorPadded(sample.path) : sample.path,
+      analyzer.options.decode,
+    );
     const sampler = new AreaSampler(image);
     const faces = await analyzer.detector.detect(image, sampler);
     const detected = largest(faces);
@@ -98,13 +101,23 @@ export async function compareCandidates(
     for (const recipeName of Object.keys(COMPARE_RECIPES)) {
       const candidates = CANDIDATES[attr];
       for (const c of candidates) {
-        rows.push(score(attr, c, recipeName, labelled.map((r) => [r.sample, r.byKey.get(`${c}|${recipeName}`) ?? {}])));
+        rows.push(
+          score(
+            attr,
+            c,
+            recipeName,
+            labelled.map((r) => [r.sample, r.byKey.get(`${c}|${recipeName}`) ?? {}]),
+          ),
+        );
       }
       if (candidates.length > 1) {
         // Ensemble: average the candidates' probabilities (and years) per face.
         const ensemble = labelled.map((r): [AttributeSample, Attributes] => [
           r.sample,
-          combineEstimates(attr, candidates.map((c) => r.byKey.get(`${c}|${recipeName}`) ?? {})),
+          combineEstimates(
+            attr,
+            candidates.map((c) => r.byKey.get(`${c}|${recipeName}`) ?? {}),
+          ),
         ]);
         rows.push(score(attr, candidates.join('+'), recipeName, ensemble));
       }
@@ -150,9 +163,18 @@ function score(
   const labels = attr === 'gender' ? GENDERS : attr === 'ethnicity' ? ETHNICITIES : EMOTIONS;
   const m = classMetrics(
     labels,
-    pairs.filter(([, a]) => a[attr]).map(([s, a]) => ({ truth: s[attr] as string, predicted: a[attr]?.label as string })),
+    pairs
+      .filter(([, a]) => a[attr])
+      .map(([s, a]) => ({ truth: s[attr] as string, predicted: a[attr]?.label as string })),
   );
-  return { attribute: attr, candidate, recipe, accuracy: m.accuracy, worstClassRecall: m.worstClassRecall, count: m.count };
+  return {
+    attribute: attr,
+    candidate,
+    recipe,
+    accuracy: m.accuracy,
+    worstClassRecall: m.worstClassRecall,
+    count: m.count,
+  };
 }
 
 function largest(faces: readonly Detection[]): Detection | undefined {

@@ -6,7 +6,8 @@ import { facets, SHARED_DATA } from '../helpers/cli.js';
 
 const AFW = path.join(SHARED_DATA, 'eval', 'afw-dev');
 const UTK = path.join(SHARED_DATA, 'eval', 'utkface-dev');
-const absent = (dir: string) => (existsSync(dir) ? false : `../shared/data absent (${dir}): evaluation set unavailable`);
+const absent = (dir: string) =>
+  existsSync(dir) ? false : `../shared/data absent (${dir}): evaluation set unavailable`;
 
 test('facets eval afw-dev: MTCNN meets the detection targets (recall ≥ 0.95, AP ≥ 0.93 at IoU 0.4, ≤ 0.3 FP/image)', async (t) => {
   const missing = absent(AFW);
@@ -38,7 +39,11 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
     images: number;
     noFace: number;
     age: { mae: number; groupAccuracy: number; groupWithinOne: number; count: number };
-    ethnicity: { accuracy: number; perClassRecall: Record<string, number>; confusion: Record<string, Record<string, number>> };
+    ethnicity: {
+      accuracy: number;
+      perClassRecall: Record<string, number>;
+      confusion: Record<string, Record<string, number>>;
+    };
     gender: { accuracy: number };
     other: { mode: string; noFace: number; age: { count: number } }[];
   };
@@ -54,5 +59,9 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
   assert.deepEqual(Object.keys(report.ethnicity.perClassRecall).sort(), ['asian', 'black', 'indian', 'other', 'white']);
   const [detect] = report.other;
   assert.equal(detect?.mode, 'detect');
-  assert.equal((detect?.age.count ?? 0) + (detect?.noFace ?? 0), 40, 'detect mode: every image classified or counted as no face');
+  assert.equal(
+    (detect?.age.count ?? 0) + (detect?.noFace ?? 0),
+    40,
+    'detect mode: every image classified or counted as no face',
+  );
 });

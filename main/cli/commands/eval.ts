@@ -41,7 +41,9 @@ export const evalCommand: Command = {
     const set = loadEvalSet(folder);
     // Evenly spaced, so a quick check is not biased by the order of the files.
     const subset = <T>(items: readonly T[]): T[] =>
-      items.length <= limit ? [...items] : Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
+      items.length <= limit
+        ? [...items]
+        : Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
     const tty = process.stderr.isTTY;
     const progress = (label: string) => (done: number, total: number) => {
       if (tty) process.stderr.write(`\r${label} ${done}/${total}`);
@@ -78,10 +80,15 @@ export const evalCommand: Command = {
       const compareMode = values.mode === 'crop' ? 'crop' : 'detect';
       const { rows, noFace } = await compareCandidates(analyzer, samples, compareMode, progress('comparing'));
       await analyzer.models.release();
-      if (values.json) process.stdout.write(`${JSON.stringify({ set: folder, mode: compareMode, noFace, rows }, null, 2)}\n`);
+      if (values.json)
+        process.stdout.write(`${JSON.stringify({ set: folder, mode: compareMode, noFace, rows }, null, 2)}\n`);
       else {
-        process.stdout.write(`${folder} (${compareMode}): ${samples.length} images, detector found no face in ${noFace}\n`);
-        process.stdout.write('attribute  candidate                               recipe       accuracy  worst class  MAE\n');
+        process.stdout.write(
+          `${folder} (${compareMode}): ${samples.length} images, detector found no face in ${noFace}\n`,
+        );
+        process.stdout.write(
+          'attribute  candidate                               recipe       accuracy  worst class  MAE\n',
+        );
         for (const r of rows) {
           process.stdout.write(
             `${r.attribute.padEnd(10)} ${r.candidate.padEnd(39)} ${r.recipe.padEnd(12)} ${pct(r.accuracy).padStart(8)}  ` +

@@ -72,7 +72,9 @@ export const trainHeadsCommand: Command = {
     '                     an attribute keeps its fine-tune only if it does better on held-out faces (--force: all)',
     '--min-corrections n  (default 200, from the learning curve in models/README.md)   --holdout <f> (default 0.25)',
     '--revert             restore the previous heads',
-    '--simulate-corrections  learning curve: simulated users correcting the dev set (research data)',
+    '--simulate-corrections  learning curve: simulated users correcting the dev set (research data);',
+    "                     --focus ethnicity=black:0.5 makes that label half of each user's faces;",
+    '                     --sizes 50,100,200 the numbers of corrections',
   ].join('\n'),
   async run(args) {
     const { values } = parseArgs({
@@ -104,6 +106,8 @@ export const trainHeadsCommand: Command = {
         force: { type: 'boolean', default: false },
         revert: { type: 'boolean', default: false },
         'simulate-corrections': { type: 'boolean', default: false },
+        focus: { type: 'string' },
+        sizes: { type: 'string' },
       },
     });
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -212,7 +216,18 @@ export const trainHeadsCommand: Command = {
       }
 
       if (values['simulate-corrections']) {
-        const curve = await simulateCorrections(models, { log, seed: number('seed', values.seed, 1) });
+        let focus: { task: HeadTask; label: string; share: number } | undefined;
+        if (values.focus) {
+          const m = /^(age|gender|ethnicity|emotion)=([\w+-]+):([\d.]+)$/.exec(values.focus);
+          if (!m) throw new Error('--focus takes attribute=label:share, e.g. ethnicity=black:0.5');
+          focus = { task: m[1] as HeadTask, label: m[2] as string, share: Number(m[3]) };
+        }
+        const curve = await simulateCorrections(models, {
+          log,
+          seed: number('seed', values.seed, 1),
+          ...(focus ? { focus } : {}),
+          ...(values.sizes ? { sizes: values.sizes.split(',').map((v) => number('sizes', v, 0)) } : {}),
+        });
         out(values.json ? JSON.stringify(curve, null, 2) : curve.table);
         return 0;
       }

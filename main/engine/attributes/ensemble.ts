@@ -12,7 +12,10 @@ export function combineEstimates(attr: EstimatedAttribute, parts: readonly Attri
   const present = parts.filter((p) => p[attr]);
   if (present.length === 0) return {};
   const models = present.map((p) => p[attr]?.model).filter((m): m is ModelRef => m !== undefined);
-  const model: ModelRef = { name: models.map((m) => m.name).join('+'), version: models.map((m) => m.version).join(',') };
+  const model: ModelRef = {
+    name: models.map((m) => m.name).join('+'),
+    version: models.map((m) => m.version).join(','),
+  };
   if (attr === 'age') {
     const years = present.reduce((s, p) => s + (p.age?.years ?? 0), 0) / present.length;
     const groupProbabilities = Object.fromEntries(
@@ -22,9 +25,14 @@ export function combineEstimates(attr: EstimatedAttribute, parts: readonly Attri
   }
   if (attr === 'gender') {
     const male =
-      present.reduce((s, p) => s + (p.gender?.label === 'male' ? p.gender.probability : 1 - (p.gender?.probability ?? 0)), 0) /
-      present.length;
-    return { gender: male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model } };
+      present.reduce(
+        (s, p) => s + (p.gender?.label === 'male' ? p.gender.probability : 1 - (p.gender?.probability ?? 0)),
+        0,
+      ) / present.length;
+    return {
+      gender:
+        male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+    };
   }
   const labels = attr === 'ethnicity' ? ETHNICITIES : EMOTIONS;
   const probs = mixProbabilities(
