@@ -444,24 +444,27 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     rows.push(row);
   }
 
-  // Per attribute: the best candidate that can output every dev label, among default, heads, ensemble.
+  // Per attribute: the default network, unless the heads or the ensemble beat it by more than the
+  // sampling error of its dev accuracy (one standard error) — and can output every dev label.
   const dev: HeadsEntry['dev'] = {};
   for (const task of tasks) {
     const c = candidates[task];
     const net = DEFAULT_ASSIGNMENT[task];
     const set = devFor(task);
     if (!c || !set) continue;
-    const options3: [string, string][] = [
-      [`default:${net}`, net ?? ''],
-      [`heads:${installed}`, 'heads'],
-      [`${net}+heads`, `${net}+heads`],
-    ];
+    const def = c[`default:${net}`];
+    const bar = def
+      ? def.accuracy + Math.sqrt((def.accuracy * (1 - def.accuracy)) / Math.max(1, def.count))
+      : -Infinity;
     let choice = net ?? 'heads';
     let best = -Infinity;
-    for (const [key, name] of options3) {
+    for (const [key, name] of [
+      [`heads:${installed}`, 'heads'],
+      [`${net}+heads`, `${net}+heads`],
+    ] as const) {
       const s = c[key];
       const gaps = key.startsWith('heads:') ? (unseen[task] ?? []) : [];
-      if (!s || !coversDev(task, s, gaps)) continue;
+      if (!s || !coversDev(task, s, gaps) || s.accuracy <= bar) continue;
       if (s.accuracy > best) {
         best = s.accuracy;
         choice = name;

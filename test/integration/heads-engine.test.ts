@@ -66,7 +66,7 @@ test('assignments naming heads, alone or in an ensemble, run on a real photo; th
   assert.ok(result.faces.length >= 2);
   for (const f of result.faces) {
     assert.equal(f.age?.model.name, 'heads');
-    assert.match(f.age?.model.version ?? '', /^dataset\+[0-9a-f]{12}$/);
+    assert.match(f.age?.model.version ?? '', /^\d+\.\d+\.\d+\+[0-9a-f]{12}$/);
     assert.ok(f.age && f.age.years > 0 && f.age.years < 100);
     assert.ok(f.gender && f.gender.probability >= 0.5);
     assert.equal(f.ethnicity?.model.name, 'gear+heads');

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { modelsDir } from '../../paths.js';
+import { modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';
 import { type CropRecipe, cropFace } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
@@ -304,7 +304,12 @@ export function loadHeads(dir: string = headsDir()): Promise<LoadedHeads> {
       const digest = createHash('sha256').update(bytes).digest('hex');
       if (digest !== entry.sha256) throw new Error(`heads file ${file} has sha256 ${digest}, expected ${entry.sha256}`);
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
-      return { entry, session, ref: { name: HEADS_NETWORK, version: `${entry.origin}+${entry.sha256.slice(0, 12)}` } };
+      // Facets' convention "<source version>+<12 hex of the sha256>"; the source of heads is Facets itself.
+      return {
+        entry,
+        session,
+        ref: { name: HEADS_NETWORK, version: `${packageVersion()}+${entry.sha256.slice(0, 12)}` },
+      };
     })();
     loadedHeads.set(key, pending);
     pending.catch(() => loadedHeads.delete(key));
@@ -343,7 +348,11 @@ export async function runHeads(
   const heads = await loadHeads(dir);
   const spec = heads.entry.embedding;
   const out: HeadsOutput = {};
-  for (const { recipe, tasks } of recipeGroups(spec, heads.entry.tasks)) {
+  // Without landmarks every recipe falls back to the face box: one embedding pass serves all tasks.
+  const groups = faces.every((f) => f.landmarks.length !== 5)
+    ? [{ recipe: spec.recipe, tasks: heads.entry.tasks }]
+    : recipeGroups(spec, heads.entry.tasks);
+  for (const { recipe, tasks } of groups) {
     const inputs = await headsInput(
       models,
       { ...spec, recipe },
