@@ -63,7 +63,8 @@ describe('face analysis engine on real photos with the real models', () => {
       }
       for (const m of [f.age.model, f.gender.model, f.ethnicity.model, f.emotion.model]) {
         assert.match(m.name, /\w/);
-        assert.match(m.version, /^\d+\.\d+\.\d+\+[0-9a-f]{12}$/);
+        // One version per contributing model (ensembles join theirs with commas).
+        assert.match(m.version, /^\d+\.\d+\.\d+\+[0-9a-f]{12}(,\d+\.\d+\.\d+\+[0-9a-f]{12})*$/);
       }
       assert.equal(typeof f.quality.uncertain, 'boolean');
       assert.ok(f.landmarks.length === 5);
