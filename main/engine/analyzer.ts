@@ -10,6 +10,7 @@ import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './
 import { type CropRecipe, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
 import { AreaSampler, type PixelImage, toGrey } from './image/resample.js';
+import type { ModelEntry } from '../../models/build/manifest.js';
 import { ModelStore } from './sessions.js';
 
 /**
@@ -195,7 +196,7 @@ export class FaceAnalyzer {
     });
     const ref: ModelRef = {
       name: network.model,
-      version: modelVersion(loaded.entry.sha256, this.models, network.model),
+      version: modelVersion(loaded.entry, this.models),
     };
     return faces.map((_, i) => network.decode(outputs, i, ref));
   }
@@ -233,10 +234,9 @@ export class FaceAnalyzer {
 }
 
 /** "<source package version>+<first 12 hex of the ONNX sha256>", e.g. "3.0.4+1a2b3c4d5e6f". */
-function modelVersion(sha256: string, store: ModelStore, model: string): string {
-  const entry = store.entry(model);
+function modelVersion(entry: ModelEntry, store: ModelStore): string {
   const source = store.manifest.sources[entry.source];
-  return `${source?.version ?? '?'}+${sha256.slice(0, 12)}`;
+  return `${source?.version ?? '?'}+${entry.sha256.slice(0, 12)}`;
 }
 
 /** Sharpness: variance of the 4-neighbour Laplacian over a 64×64 luma crop of the face box. */

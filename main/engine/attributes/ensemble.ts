@@ -1,6 +1,6 @@
 /** Ensembles: several attribute networks' estimates of the same attribute, combined. */
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, type AgeGroup, ageGroupOf } from './labels.js';
-import type { Attributes, ModelRef } from './networks.js';
+import { type Attributes, type ModelRef, genderFromMale } from './networks.js';
 
 export type EstimatedAttribute = 'age' | 'gender' | 'ethnicity' | 'emotion';
 
@@ -30,8 +30,7 @@ export function combineEstimates(attr: EstimatedAttribute, parts: readonly Attri
         0,
       ) / present.length;
     return {
-      gender:
-        male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+      gender: genderFromMale(male, model),
     };
   }
   const labels = attr === 'ethnicity' ? ETHNICITIES : EMOTIONS;

@@ -19,7 +19,7 @@ import { type CropRecipe, cropFace } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
 import type { ModelStore } from '../sessions.js';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS, type AgeGroup, argmaxLabel } from './labels.js';
-import { type Attributes, type ModelRef, NETWORKS } from './networks.js';
+import { type Attributes, type ModelRef, NETWORKS, genderFromMale } from './networks.js';
 
 /** The name an assignment uses for the heads, alone ('heads') or in an ensemble ('gear+heads'). */
 export const HEADS_NETWORK = 'heads';
@@ -264,8 +264,7 @@ export function headsAttributes(
   const gender = probabilities.gender;
   if (gender) {
     const male = gender[0] as number;
-    out.gender =
-      male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model };
+    out.gender = genderFromMale(male, model);
   }
   if (probabilities.ethnicity) {
     const unseen = entry.unseen.ethnicity as (typeof ETHNICITIES)[number][] | undefined;

@@ -84,6 +84,11 @@ function row(outputs: ort.InferenceSession.OnnxValueMapType, name: string, i: nu
   return (t.data as Float32Array).subarray(i * width, (i + 1) * width);
 }
 
+/** A gender estimate from the probability of "male": the likelier label and its probability. */
+export function genderFromMale(male: number, model: ModelRef): GenderEstimate {
+  return male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model };
+}
+
 /** Sums a per-year distribution into the nine age groups. */
 export function groupDistribution(perYear: ArrayLike<number>): Record<AgeGroup, number> {
   const groups = Object.fromEntries(AGE_GROUPS.map((g) => [g, 0])) as Record<AgeGroup, number>;
@@ -153,8 +158,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
       const male = gender[0] as number;
       return {
         age: { ...ageFromDistribution(perYear, model), years, group: ageGroupOf(years) },
-        gender:
-          male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+        gender: genderFromMale(male, model),
         ethnicity: { ...argmaxLabel(ETHNICITIES, race), model },
       };
     },
@@ -172,8 +176,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
       const male = row(outputs, 'gender_pred/Sigmoid:0', i)[0] as number;
       return {
         age: ageFromDistribution(ages, model),
-        gender:
-          male >= 0.5 ? { label: 'male', probability: male, model } : { label: 'female', probability: 1 - male, model },
+        gender: genderFromMale(male, model),
         embedding: Float32Array.from(row(outputs, 'global_pooling/Mean', i)),
       };
     },
