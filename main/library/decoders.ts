@@ -11,6 +11,7 @@ import {
   type DecodeOptions,
   type DecodedImage,
   decodeForAnalysis,
+  oneLineError,
 } from '../engine/image/decode.js';
 import type { PhotoKind } from './formats.js';
 
@@ -212,17 +213,5 @@ export function withOrientation(jpeg: Buffer, orientation: number): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
 }
 
-/**
- * A decoder message fit for the user: libvips repeats itself over several lines and prefixes
- * everything with its loader's name ("VipsJpeg: …"); keep the distinct lines, once, on one line.
- */
-export function readableError(message: string): string {
-  const lines = message
-    .split('\n')
-    .map((l) => l.replace(/\bVips\w+: /g, '').trim())
-    .filter(Boolean);
-  const kept: string[] = [];
-  for (const line of lines) if (!kept.some((k) => k.includes(line))) kept.push(line);
-  const text = kept.slice(0, 3).join('; ');
-  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
-}
+/** A decoder message fit for the user, on one line (see `oneLineError`). */
+export const readableError = oneLineError;

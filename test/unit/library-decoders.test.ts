@@ -112,6 +112,27 @@ test('empty, truncated and oversized files are refused with a reason', async () 
   );
 });
 
+test('a broken file gets the same error every time, even with decodes failing side by side', async () => {
+  // libvips keeps one error buffer per process: concurrent failures used to garble each other's text.
+  const truncatedJpeg = sample1.subarray(0, 40_000);
+  const truncatedPng = (await sharp(sample1).resize(300).png().toBuffer()).subarray(0, 5_000);
+  const corrupt = Buffer.concat([sample1.subarray(0, 2000), Buffer.alloc(20_000), sample1.subarray(22_000)]);
+  const files = [truncatedJpeg, truncatedPng, corrupt];
+  const messages = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      decodePhoto(files[i % 3] as Buffer, 'sharp').then(
+        () => 'decoded',
+        (err: Error) => err.message,
+      ),
+    ),
+  );
+  const byFile = files.map((_, f) => new Set(messages.filter((__, i) => i % 3 === f)));
+  assert.deepEqual(byFile[0], new Set(['cannot decode: premature end of JPEG image (the file is truncated)']));
+  assert.equal(byFile[1]?.size, 1);
+  assert.match([...(byFile[1] ?? [])][0] ?? '', /premature end of PNG image \(the file is truncated\)$/);
+  assert.deepEqual(byFile[2], new Set(['not a readable image: corrupt JPEG data (the decoder could not read it)']));
+});
+
 test('readableError: one line, no libvips loader prefixes, no repeats', () => {
   const vips =
     'not a readable image: Input buffer has corrupt header: VipsJpeg: premature end of JPEG image\n' +

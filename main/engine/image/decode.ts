@@ -4,6 +4,7 @@
  * (JPEG decoders skip work at 1/2, 1/4, 1/8 scale), and a pixel cap so a huge image cannot exhaust
  * memory.
  */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { PixelImage } from './resample.js';
 
@@ -46,11 +47,9 @@ export async function decodeForAnalysis(
   options: Partial<DecodeOptions> = {},
 ): Promise<DecodedImage> {
   const opts = { ...DEFAULT_DECODE, ...options };
-  const meta = await sharp(input, { limitInputPixels: false })
-    .metadata()
-    .catch((err: Error) => {
-      throw new DecodeError(`not a readable image: ${err.message}`, 'unreadable');
-    });
+  const meta = await withStableError(input, 'not a readable image', () =>
+    sharp(input, { limitInputPixels: false }).metadata(),
+  );
   if (!meta.width || !meta.height || !meta.format) throw new DecodeError('image has no dimensions', 'unreadable');
   const pixels = meta.width * meta.height;
   if (pixels > opts.maxInputPixels) {
@@ -75,13 +74,9 @@ export async function decodeForAnalysis(
     });
   }
   pipeline = opts.greyscale ? pipeline.greyscale() : pipeline.toColourspace('srgb');
-  const { data, info } = await pipeline
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-    .catch((err: Error) => {
-      throw new DecodeError(`cannot decode: ${err.message}`, 'unreadable');
-    });
+  const { data, info } = await withStableError(input, 'cannot decode', () =>
+    pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true }),
+  );
   let pixelsOut: Uint8Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (info.channels === 1) pixelsOut = greyToRgb(pixelsOut);
   else if (info.channels !== 3) throw new DecodeError(`unexpected ${info.channels}-channel output`, 'unsupported');
@@ -98,6 +93,75 @@ export async function decodeForAnalysis(
     scale: info.width / uprightWidth,
     format: meta.format,
   };
+}
+
+/**
+ * Runs a sharp operation and turns its failure into a `DecodeError` whose text depends on the file
+ * alone. libvips keeps its error text in one process-wide buffer, so with decodes in flight on several
+ * threads a failure's message arrives repeated, reordered, mixed with another file's, or empty
+ * ("Unknown error"). So only what does not come through that buffer is passed on — sharp's own checks
+ * ("unsupported image format") — and the rest is named from the file's bytes: a file cut short by an
+ * interrupted copy or download, or otherwise corrupt data of its format.
+ */
+async function withStableError<T>(input: string | Buffer, what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    const message = oneLineError((err as Error).message);
+    if (/^Input (buffer|file) (contains unsupported image format|is missing)/i.test(message)) {
+      throw new DecodeError(`${what}: ${message}`, 'unreadable');
+    }
+    const bytes = Buffer.isBuffer(input) ? input : await readFile(input).catch(() => Buffer.alloc(0));
+    const format = formatOf(bytes);
+    const truncated = format ? isTruncated(bytes, format) : false;
+    const reason = truncated
+      ? `premature end of ${format} image (the file is truncated)`
+      : `corrupt ${format ?? 'image'} data (the decoder could not read it)`;
+    throw new DecodeError(`${what}: ${reason}`, 'unreadable');
+  }
+}
+
+/**
+ * A decoder message fit for the user: libvips repeats itself over several lines and prefixes
+ * everything with its loader's name ("VipsJpeg: …"); keep the distinct lines, once, on one line.
+ */
+export function oneLineError(message: string): string {
+  const kept: string[] = [];
+  for (const line of vipsLines(message)) if (!kept.some((k) => k.includes(line))) kept.push(line);
+  const text = kept.slice(0, 3).join('; ');
+  return text.length > 300 ? `${text.slice(0, 297)}…` : text;
+}
+
+/** The distinct lines of a libvips message, loader prefixes ("VipsJpeg: ") dropped. */
+function vipsLines(message: string): string[] {
+  return message
+    .split('\n')
+    .map((raw) => raw.replace(/\bVips\w+:( |$)/g, '').trim())
+    .filter(Boolean);
+}
+
+/** The format a file's first bytes announce, for the formats whose damage is worth naming. */
+function formatOf(data: Buffer): 'JPEG' | 'PNG' | 'WebP' | 'GIF' | 'TIFF' | null {
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'JPEG';
+  if (data.subarray(0, 8).equals(PNG_SIGNATURE)) return 'PNG';
+  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') {
+    return 'WebP';
+  }
+  if (data.subarray(0, 4).toString('latin1') === 'GIF8') return 'GIF';
+  const tiff = data.subarray(0, 4).toString('hex');
+  if (tiff === '49492a00' || tiff === '4d4d002a') return 'TIFF';
+  return null;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Whether a JPEG or PNG lacks the marker every complete file ends with (other formats: unknown, false). */
+function isTruncated(data: Buffer, format: string): boolean {
+  // Padding after the end marker is common (cameras, some editors), so look at the whole tail.
+  const tail = data.subarray(Math.max(0, data.length - 4096));
+  if (format === 'JPEG') return !tail.includes(Buffer.from([0xff, 0xd9]));
+  if (format === 'PNG') return !tail.includes(Buffer.from('IEND', 'latin1'));
+  return false;
 }
 
 function greyToRgb(grey: Uint8Array): Uint8Array {
