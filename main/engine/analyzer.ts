@@ -144,18 +144,19 @@ export class FaceAnalyzer {
       .map(([attribute, names]) => ({ attribute, networks: names.split('+') }));
     const needed = new Set(plan.flatMap((p) => p.networks));
     if (this.options.embeddings) needed.add('facenet128');
-    const outputs = new Map<string, Attributes[]>();
     let greySampler: AreaSampler | undefined;
-    for (const name of needed) {
-      if (name === HEADS_NETWORK) {
-        outputs.set(name, await runHeads(this.models, sampler, faces));
-        continue;
-      }
-      const network = NETWORKS[name];
-      if (!network) throw new Error(`unknown attribute network "${name}"`);
-      const source = network.grey ? (greySampler ??= new AreaSampler(toGrey(image))) : sampler;
-      outputs.set(name, await this.runNetwork(network, source, faces));
-    }
+    // All networks at once: each one's crops are cut on this thread while the others run on onnxruntime's.
+    const outputs = new Map<string, Attributes[]>(
+      await Promise.all(
+        [...needed].map(async (name): Promise<[string, Attributes[]]> => {
+          if (name === HEADS_NETWORK) return [name, await runHeads(this.models, sampler, faces)];
+          const network = NETWORKS[name];
+          if (!network) throw new Error(`unknown attribute network "${name}"`);
+          const source = network.grey ? (greySampler ??= new AreaSampler(toGrey(image))) : sampler;
+          return [name, await this.runNetwork(network, source, faces)];
+        }),
+      ),
+    );
     for (const { attribute, networks } of plan) {
       for (const n of networks) {
         const provides = n === HEADS_NETWORK ? HEADS_PROVIDES : NETWORKS[n]?.provides;

@@ -11,21 +11,36 @@ export const analyzeCommand: Command = {
   help: [
     '--json              print an array of { path, width, height, faces: [...] }',
     '--draw <out.png>    write the (first) image with boxes, landmarks and labels',
+    '--repeat <n>        time it: after one warm-up, analyse each image n more times and report the',
+    '                    median time of each stage (decode, detect, attributes) and in all',
     ...analyzerFlags.help,
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, draw: { type: 'string' }, ...analyzerFlags.options },
+      options: {
+        json: { type: 'boolean', default: false },
+        draw: { type: 'string' },
+        repeat: { type: 'string' },
+        ...analyzerFlags.options,
+      },
     });
     if (positionals.length === 0) throw new Error('name at least one image');
+    const repeat = values.repeat === undefined ? 0 : Number(values.repeat);
+    if (!Number.isInteger(repeat) || repeat < 0)
+      throw new Error(`--repeat wants a whole number ≥ 0, got "${values.repeat}"`);
     const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
-    const results: (ImageAnalysis & { path: string; error?: string })[] = [];
+    const results: (ImageAnalysis & { path: string; benchmark?: Benchmark })[] = [];
     let failures = 0;
     for (const path of positionals) {
       try {
-        results.push({ path, ...(await analyzer.analyze(path)) });
+        const analysis = await analyzer.analyze(path);
+        results.push({
+          path,
+          ...analysis,
+          ...(repeat > 0 ? { benchmark: await benchmark(analyzer, path, repeat) } : {}),
+        });
       } catch (err) {
         failures++;
         process.stderr.write(`${path}: ${(err as Error).message}\n`);
@@ -40,12 +55,62 @@ export const analyzeCommand: Command = {
       for (const r of results) {
         process.stdout.write(`${r.path}: ${r.width}×${r.height}, ${r.faces.length} face(s)\n`);
         for (const f of r.faces) process.stdout.write(`  ${summary(f)}\n`);
+        const b = r.benchmark;
+        if (b) {
+          process.stdout.write(
+            `  median of ${b.runs}: ${ms(b.totalMs)} (decode ${ms(b.decodeMs)}, detect ${ms(b.detectMs)}, ` +
+              `attributes ${ms(b.attributesMs)}); fastest ${ms(b.fastestMs)}, slowest ${ms(b.slowestMs)}\n`,
+          );
+        }
       }
     }
     await analyzer.models.release();
     return failures > 0 ? 1 : 0;
   },
 };
+
+/** Median timings over repeated analyses of one image (after the warm-up the first analysis was). */
+export interface Benchmark {
+  runs: number;
+  totalMs: number;
+  decodeMs: number;
+  detectMs: number;
+  attributesMs: number;
+  fastestMs: number;
+  slowestMs: number;
+}
+
+async function benchmark(analyzer: FaceAnalyzer, path: string, runs: number): Promise<Benchmark> {
+  const total: number[] = [];
+  const decode: number[] = [];
+  const detect: number[] = [];
+  const attributes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const { timings } = await analyzer.analyze(path);
+    total.push(performance.now() - start);
+    decode.push(timings.decodeMs);
+    detect.push(timings.detectMs);
+    attributes.push(timings.attributesMs);
+  }
+  return {
+    runs,
+    totalMs: median(total),
+    decodeMs: median(decode),
+    detectMs: median(detect),
+    attributesMs: median(attributes),
+    fastestMs: Math.min(...total),
+    slowestMs: Math.max(...total),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const ms = (v: number) => `${v.toFixed(0)} ms`;
 
 export function summary(f: AnalyzedFace): string {
   const b = f.box;

@@ -88,12 +88,21 @@ export class MtcnnDetector {
     const all: (ScoredBox & { offsets: Offsets })[] = [];
     const scales = pyramidScales(width, height, this.options.minFaceSize, this.options.scaleFactor);
     this.stats.scales += scales.length;
-    for (const scale of scales) {
+    // Resampling is JavaScript on this thread while inference runs on onnxruntime's threads, so the next
+    // level is cut while the current one is scanned.
+    const level = (scale: number) => {
       const w = Math.ceil(width * scale);
       const h = Math.ceil(height * scale);
       const input = new Float32Array(w * h * 3);
       sampler.crop(0, 0, width, height, w, h, input, 0, normalise, true);
-      const out = await pnet.session.run({ [pnet.entry.input.name]: new ort.Tensor('float32', input, [1, w, h, 3]) });
+      return new ort.Tensor('float32', input, [1, w, h, 3]);
+    };
+    let next = scales.length > 0 ? level(scales[0] as number) : undefined;
+    for (let k = 0; k < scales.length; k++) {
+      const scale = scales[k] as number;
+      const running = pnet.session.run({ [pnet.entry.input.name]: next as ort.Tensor });
+      next = k + 1 < scales.length ? level(scales[k + 1] as number) : undefined;
+      const out = await running;
       this.stats.pnetRuns++;
       const prob = out['prob'] as ort.Tensor;
       const reg = out['regression'] as ort.Tensor;

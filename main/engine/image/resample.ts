@@ -18,25 +18,33 @@ export interface PixelImage {
 
 /** A summed-area table per channel, built once per image and shared by every crop. */
 export class AreaSampler {
-  /** (width + 1) × (height + 1) × channels running sums; Float64 keeps every sum exact. */
-  private readonly sums: Float64Array;
+  /**
+   * (width + 1) × (height + 1) × channels running sums. 32-bit integers hold every sum exactly up to
+   * 16.8 megapixels (255 × pixels < 2³²) at half the memory traffic of doubles; larger images use doubles.
+   */
+  private readonly sums: Uint32Array | Float64Array;
   private readonly stride: number;
 
   constructor(readonly image: PixelImage) {
     const { data, width, height, channels } = image;
     this.stride = (width + 1) * channels;
-    this.sums = new Float64Array((height + 1) * this.stride);
+    const size = (height + 1) * this.stride;
+    const sums = 255 * width * height < 2 ** 32 ? new Uint32Array(size) : new Float64Array(size);
+    const running = new Float64Array(channels);
     for (let y = 0; y < height; y++) {
       const rowAbove = y * this.stride;
       const row = (y + 1) * this.stride;
-      for (let c = 0; c < channels; c++) {
-        let running = 0;
-        for (let x = 0; x < width; x++) {
-          running += data[(y * width + x) * channels + c] as number;
-          this.sums[row + (x + 1) * channels + c] = (this.sums[rowAbove + (x + 1) * channels + c] as number) + running;
+      running.fill(0);
+      let src = y * width * channels;
+      for (let x = 1; x <= width; x++) {
+        for (let c = 0; c < channels; c++) {
+          const r = (running[c] as number) + (data[src++] as number);
+          running[c] = r;
+          sums[row + x * channels + c] = (sums[rowAbove + x * channels + c] as number) + r;
         }
       }
     }
+    this.sums = sums;
   }
 
   /** Sum of channel c over the integer pixel rectangle [x0, x1) × [y0, y1), clipped to the image. */
@@ -77,22 +85,74 @@ export class AreaSampler {
     const { channels } = this.image;
     const sx = w / outW;
     const sy = h / outH;
+    if (sx >= 1 && sy >= 1) {
+      this.areaCrop(x, y, sx, sy, outW, outH, out, offset, transform, transposed);
+      return;
+    }
     for (let j = 0; j < outH; j++) {
       for (let i = 0; i < outW; i++) {
         // Row-major (y, x) output, or column-major (x, y) for networks trained on transposed images.
         let o = offset + (transposed ? i * outH + j : j * outW + i) * channels;
-        if (sx >= 1 && sy >= 1) {
-          // Area average over the covered pixels; out-of-image pixels count as zeros.
-          const x0 = Math.round(x + i * sx);
-          const x1 = Math.max(x0 + 1, Math.round(x + (i + 1) * sx));
-          const y0 = Math.round(y + j * sy);
-          const y1 = Math.max(y0 + 1, Math.round(y + (j + 1) * sy));
-          const n = (x1 - x0) * (y1 - y0);
-          for (let c = 0; c < channels; c++) out[o++] = transform(this.rectSum(x0, y0, x1, y1, c) / n);
-        } else {
-          for (let c = 0; c < channels; c++) {
-            out[o++] = transform(this.bilinear(x + (i + 0.5) * sx - 0.5, y + (j + 0.5) * sy - 0.5, c));
-          }
+        for (let c = 0; c < channels; c++) {
+          out[o++] = transform(this.bilinear(x + (i + 0.5) * sx - 0.5, y + (j + 0.5) * sy - 0.5, c));
+        }
+      }
+    }
+  }
+
+  /**
+   * Downscaling: every output pixel is the mean of the source pixels it covers, out-of-image pixels
+   * counting as zeros. The hot loop of the detector (every pyramid level and every crop), so the column
+   * and row bounds are worked out once per crop, not per pixel.
+   */
+  private areaCrop(
+    x: number,
+    y: number,
+    sx: number,
+    sy: number,
+    outW: number,
+    outH: number,
+    out: Float32Array,
+    offset: number,
+    transform: (v: number) => number,
+    transposed: boolean,
+  ): void {
+    const { width, height, channels } = this.image;
+    const sums = this.sums;
+    const stride = this.stride;
+    const colA = new Int32Array(outW); // clipped first column × channels
+    const colB = new Int32Array(outW); // clipped end column × channels
+    const colN = new Int32Array(outW); // unclipped width: outside pixels count as zeros
+    for (let i = 0; i < outW; i++) {
+      const x0 = Math.round(x + i * sx);
+      const x1 = Math.max(x0 + 1, Math.round(x + (i + 1) * sx));
+      colA[i] = Math.max(0, Math.min(width, x0)) * channels;
+      colB[i] = Math.max(0, Math.min(width, x1)) * channels;
+      colN[i] = x1 - x0;
+    }
+    const pixelStep = transposed ? outH * channels : channels;
+    for (let j = 0; j < outH; j++) {
+      const y0 = Math.round(y + j * sy);
+      const y1 = Math.max(y0 + 1, Math.round(y + (j + 1) * sy));
+      const ay = Math.max(0, Math.min(height, y0));
+      const by = Math.max(0, Math.min(height, y1));
+      const top = ay * stride;
+      const bottom = by * stride;
+      const rowN = y1 - y0;
+      let o = offset + (transposed ? j : j * outW) * channels;
+      for (let i = 0; i < outW; i++, o += pixelStep) {
+        const a = colA[i] as number;
+        const b = colB[i] as number;
+        const n = (colN[i] as number) * rowN;
+        const empty = b <= a || by <= ay;
+        for (let c = 0; c < channels; c++) {
+          const sum = empty
+            ? 0
+            : (sums[bottom + b + c] as number) -
+              (sums[top + b + c] as number) -
+              (sums[bottom + a + c] as number) +
+              (sums[top + a + c] as number);
+          out[o + c] = transform(sum / n);
         }
       }
     }
