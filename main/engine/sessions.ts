@@ -66,7 +66,7 @@ export function parseProviders(value: string | undefined): Provider[] | undefine
 }
 
 /** Models whose spatial input size changes from run to run (see the arena note in `create`). */
-const VARIABLE_INPUT_MODELS = new Set(['pnet']);
+const VARIABLE_INPUT_MODELS = new Set(['pnet', 'rnet', 'onet']);
 
 export class ModelStore {
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
