@@ -28,6 +28,10 @@ export interface BackendOptions {
   cacheDir?: string;
   /** Analysis worker threads (default: from the core count). */
   workers?: number;
+  /** Heads folder (default: FACETS_HEADS_DIR or models/heads). */
+  headsDir?: string;
+  /** Corrections a fine-tune needs (default 200, from the learning curve in models/README.md). */
+  minCorrections?: number;
 }
 
 /** An error whose message is safe to show to the user, with an HTTP-like status. */

@@ -161,6 +161,70 @@ export interface Settings {
   hideEthnicity: boolean;
 }
 
+/** Heads in the heads folder: trained on research data (`facets train-heads`) or fine-tuned on corrections. */
+export interface HeadsInfo {
+  origin: 'dataset' | 'corrections';
+  createdAt: string;
+}
+
+export interface LearningProgress {
+  stage: 'starting' | 'embedding' | 'training' | 'installing';
+  /** Faces embedded so far (embedding stage); 0 of 0 when unknown. */
+  done: number;
+  total: number;
+  startedAt: string;
+}
+
+/** One attribute of a fine-tune, on the corrections held out from it (accuracy 0..1). */
+export interface LearningAttributeResult {
+  attribute: Attribute;
+  before: number | null;
+  after: number | null;
+  /** Held-out corrections of this attribute. */
+  count: number;
+  /** The fine-tuned branch was kept (it did better on held-out faces); otherwise the previous one stays. */
+  kept: boolean;
+}
+
+export interface LearningResult {
+  finishedAt: string;
+  seconds: number;
+  corrections: number;
+  confirmations: number;
+  faces: { fineTuned: number; heldOut: number; anchors: number; skipped: number };
+  /** All held-out corrections together. */
+  overall: { before: number; after: number; count: number };
+  attributes: LearningAttributeResult[];
+  /** Fine-tuned heads were installed (at least one attribute kept its fine-tune). */
+  installed: boolean;
+  /** Those heads are the ones in use now (false after a revert or a later install). */
+  inUse: boolean;
+  /** The corrections came from this library. */
+  thisLibrary: boolean;
+}
+
+/** Learning from corrections: what is installed, what the library holds, what ran last. */
+export interface LearningStatus {
+  /** The heads in use; null when none are installed (a fresh install has none). */
+  heads: HeadsInfo | null;
+  /** The heads folder (FACETS_HEADS_DIR or models/heads). */
+  headsDir: string;
+  /** Why the heads folder could not be read, if so. */
+  headsProblem: string | null;
+  /** Corrections of faces in this library (on photos present); the minimum applies to the total. */
+  corrections: { total: number; minimum: number; perAttribute: Record<Attribute, number> };
+  /** A fine-tune in progress, or null. */
+  running: LearningProgress | null;
+  lastResult: LearningResult | null;
+  /** The last fine-tune's failure (since the app started), or null. */
+  lastError: { message: string; at: string } | null;
+  /** The heads a revert would restore, or null when there are none. */
+  previous: HeadsInfo | null;
+  canStart: boolean;
+  /** Why a fine-tune cannot start now; null when it can. */
+  blocked: string | null;
+}
+
 export interface Api {
   'app:info': { request: void; response: AppInfo };
   'settings:get': { request: void; response: Settings };
@@ -186,12 +250,19 @@ export interface Api {
     response: { updated: FaceSummary[] };
   };
   'errors:list': { request: { page: Page }; response: { total: number; items: ScanError[] } };
+  'learning:status': { request: void; response: LearningStatus };
+  /** Starts a fine-tune on this library's corrections in the background ('learning:progress' follows it). */
+  'learning:start': { request: void; response: LearningStatus };
+  /** Restores the previous heads. */
+  'learning:revert': { request: void; response: LearningStatus };
 }
 
 export interface Events {
   'scan:progress': ScanProgress;
   /** Photos added, changed or removed (ids), or `all` after bulk changes. */
   'library:changed': { photoIds: number[] | 'all' };
+  /** The learning status, whenever it changes (progress of a fine-tune, its end, a revert). */
+  'learning:progress': LearningStatus;
 }
 
 export type Channel = keyof Api;
@@ -219,8 +290,11 @@ export const CHANNELS = [
   'faces:correct',
   'faces:uncorrect',
   'errors:list',
+  'learning:status',
+  'learning:start',
+  'learning:revert',
 ] as const satisfies readonly Channel[];
-export const EVENTS = ['scan:progress', 'library:changed'] as const satisfies readonly EventName[];
+export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 
 type MissingChannel = Exclude<Channel, (typeof CHANNELS)[number]>;
 type MissingEvent = Exclude<EventName, (typeof EVENTS)[number]>;

@@ -219,6 +219,9 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'faces:correct': correction,
   'faces:uncorrect': object({ faceIds: required(faceIds), attribute: required(attribute) }),
   'errors:list': object({ page: required(page) }),
+  'learning:status': nothing,
+  'learning:start': nothing,
+  'learning:revert': nothing,
 };
 
 /** The request, checked and normalised for `channel`; throws ApiError 400 when it is not valid. */

@@ -25,11 +25,13 @@ import type {
   Settings,
 } from '../api/contract.js';
 import { validateRequest } from '../api/handlers.js';
+import { headsDir } from '../engine/attributes/heads.js';
 import { packageVersion } from '../paths.js';
 import { decodePhoto } from './decoders.js';
 import { photoKind } from './formats.js';
 import { hashFile } from './hash.js';
-import { Library } from './library.js';
+import { Learning } from './learning.js';
+import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
 import type { Scanner, ScanSummary } from './scanner.js';
@@ -81,12 +83,21 @@ class LibraryBackend implements Backend {
   private flushTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly handlers: Handlers;
+  private readonly learning: Learning;
 
   constructor(
     private readonly library: Library,
     private readonly options: BackendOptions,
   ) {
     this.events.setMaxListeners(0);
+    this.learning = new Learning({
+      db: library.db,
+      dbPath: library.dbPath,
+      headsDir: options.headsDir ?? headsDir(),
+      ...(options.minCorrections !== undefined ? { minCorrections: options.minCorrections } : {}),
+      providers: () => analysisFromSettings(library.settings.get()).providers,
+      emit: (status) => this.events.emit('learning:progress', status),
+    });
     this.handlers = {
       'app:info': () => ({
         name: 'Facets',
@@ -140,6 +151,9 @@ class LibraryBackend implements Backend {
       'faces:correct': ({ faceIds, attribute, value }) => this.correct(faceIds, attribute, value),
       'faces:uncorrect': ({ faceIds, attribute }) => this.correct(faceIds, attribute, null),
       'errors:list': ({ page }) => this.library.queries.errors(page),
+      'learning:status': () => this.learning.status(),
+      'learning:start': () => this.learning.start(),
+      'learning:revert': () => this.learning.revert(),
     };
   }
 
@@ -182,7 +196,7 @@ class LibraryBackend implements Backend {
     if (this.closed) return;
     this.closed = true;
     this.scanner?.cancel();
-    await this.scanRun;
+    await Promise.all([this.scanRun, this.learning.close()]);
     this.flushChanges();
     this.events.removeAllListeners();
     this.library.close();

@@ -37,14 +37,22 @@ export function defaultPoolSize(
 
 /** Starts the worker module: compiled JS as is; TypeScript sources (tests, tsx) through tsx's loader. */
 function spawnWorker(config: WorkerConfig): Worker {
+  return spawnModuleWorker('worker', config);
+}
+
+/**
+ * Starts a worker thread on a module of this folder (`name` without extension): the compiled `.js`
+ * as is, the TypeScript source (tests, tsx) through tsx's loader.
+ */
+export function spawnModuleWorker(name: string, workerData: unknown): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData: config });
+  const entry = new URL(`./${name}${fromSources ? '.ts' : '.js'}`, import.meta.url);
+  if (!fromSources) return new Worker(entry, { workerData });
   // `execArgv: ['--import', 'tsx']` does not reach a worker's own module loader on Node 20, so the
   // worker registers tsx itself before importing the TypeScript entry.
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: config });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 interface Pending {

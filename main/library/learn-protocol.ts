@@ -1,0 +1,17 @@
+/** Messages between the backend (main/library/learning.ts) and its fine-tuning worker. */
+import type { Provider } from '../engine/sessions.js';
+import type { LearnProgress, LearnRecord } from '../heads/learn.js';
+
+export interface LearnWorkerConfig {
+  dbPath: string;
+  headsDir: string;
+  minCorrections: number;
+  /** Models folder (default: the engine's). */
+  modelsDir?: string;
+  providers?: Provider[];
+}
+
+export type LearnFromWorker =
+  | { type: 'progress'; progress: LearnProgress }
+  | { type: 'done'; record: LearnRecord }
+  | { type: 'failed'; error: string };
