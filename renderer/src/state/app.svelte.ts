@@ -12,6 +12,7 @@ import {
   type Settings,
 } from '../lib/api/index.js';
 import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
+import { LearningState } from './learning.svelte.js';
 import { LibraryState } from './library.svelte.js';
 import { Selection } from './selection.svelte.js';
 import { Toasts } from './toasts.svelte.js';
@@ -41,6 +42,7 @@ export class AppState {
   readonly toasts = new Toasts();
   readonly library: LibraryState;
   readonly selection = new Selection();
+  readonly learning: LearningState;
 
   info = $state<AppInfo | null>(null);
   settings = $state<Settings | null>(null);
@@ -62,11 +64,17 @@ export class AppState {
     this.bridge = bridge;
     this.desktop = typeof bridge.chooseFolder === 'function';
     this.library = new LibraryState(bridge, (err) => this.toasts.error(err));
+    this.learning = new LearningState(bridge, this.toasts);
   }
 
   async start(): Promise<void> {
     this.bridge.on('scan:progress', (progress) => this.#onProgress(progress));
-    this.bridge.on('library:changed', () => this.library.changed());
+    this.bridge.on('library:changed', () => {
+      this.library.changed();
+      // Corrections count toward learning from them: the panel shows the new totals.
+      if (this.view === 'settings') void this.learning.refresh();
+    });
+    this.learning.listen();
     if (this.bridge instanceof HttpBridge) {
       let previous = this.connection;
       this.bridge.onConnection((state) => {
@@ -96,7 +104,7 @@ export class AppState {
   async #catchUp(): Promise<void> {
     try {
       this.scan = await this.bridge.invoke('scan:status', undefined);
-      await this.library.refresh(false);
+      await Promise.all([this.library.refresh(false), this.learning.refresh()]);
     } catch (err) {
       this.toasts.error(err);
     }
