@@ -86,6 +86,7 @@ describe('learning from corrections in the UI (web mode)', { skip, timeout: 300_
     );
     assert.equal(await revertButton().isDisabled(), true);
     await panel().getByText('There are no earlier heads to revert to.').waitFor();
+    await panel().scrollIntoViewIfNeeded();
     await screenshot(page, 'learning-01-no-heads');
   });
 
@@ -129,6 +130,7 @@ describe('learning from corrections in the UI (web mode)', { skip, timeout: 300_
     await result.getByText('The fine-tuned heads are in use').waitFor();
     await page.getByRole('status').filter({ hasText: 'Fine-tune finished' }).first().waitFor();
     assert.equal(await revertButton().isEnabled(), true);
+    await panel().scrollIntoViewIfNeeded();
     await screenshot(page, 'learning-02-result');
 
     const status = await server.api<LearningStatus>('learning:status');
@@ -148,6 +150,7 @@ describe('learning from corrections in the UI (web mode)', { skip, timeout: 300_
     await result.getByText('no longer in use').waitFor();
     assert.deepEqual(Buffer.from(activeHeadsBytes(heads).bytes), baseBytes);
     assert.equal(await revertButton().isDisabled(), true);
+    await panel().scrollIntoViewIfNeeded();
     await screenshot(page, 'learning-03-reverted');
     // Thumbnails of the fixture's made-up photos cannot load; nothing else may go wrong.
     const unexpected = problems.filter((p) => !/Failed to load resource/.test(p));
