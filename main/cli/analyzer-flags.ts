@@ -8,6 +8,7 @@ export const analyzerFlags = {
     'max-side': { type: 'string' },
     'min-face': { type: 'string' },
     thresholds: { type: 'string' },
+    rotations: { type: 'string' },
     greyscale: { type: 'boolean', default: false },
     assign: { type: 'string' },
     crop: { type: 'string' },
@@ -16,6 +17,8 @@ export const analyzerFlags = {
     '--max-side <px>     longest side analysed (default 1280; larger photos are shrunk on load)',
     '--min-face <px>     smallest face searched, in analysed pixels (default 20)',
     '--thresholds a,b,c  P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.9; the paper: 0.6,0.7,0.7)',
+    '--rotations a,b     extra detection passes on the photo turned by these degrees, for rolled faces',
+    '                    (default none; e.g. -35,35)',
     "--greyscale         analyse in greyscale (the paper's variant)",
     '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
     '--crop net=box:1.2  crop recipe per network: box, or aligned to a template (arcface, utkface, fer),',
@@ -40,6 +43,12 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
     const t = values.thresholds.split(',').map((v) => number('thresholds', v));
     if (t.length !== 3) throw new Error('--thresholds takes three numbers');
     options.detection!.thresholds = t as [number, number, number];
+  }
+  if (typeof values.rotations === 'string') {
+    options.detection!.rotations = values.rotations
+      .split(',')
+      .filter((v) => v.trim() !== '')
+      .map((v) => number('rotations', v));
   }
   if (typeof values.assign === 'string') {
     const assignment: Assignment = { ...DEFAULT_ASSIGNMENT };

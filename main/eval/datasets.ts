@@ -17,6 +17,8 @@ export interface AttributeSample {
 
 export interface DetectionImage {
   path: string;
+  /** The photo's bytes when it is made for the evaluation (turned, tiled) rather than read from `path`. */
+  load?: () => Promise<Buffer>;
   width: number;
   height: number;
   faces: (Rect & { yaw?: number; roll?: number; pitch?: number })[];

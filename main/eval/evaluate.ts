@@ -25,6 +25,8 @@ export interface DetectionReport {
   };
   /** Recall at IoU 0.4 for faces turned or tilted (AFW poses; absent when the set has no pose). */
   pose?: { yawOver45: { faces: number; recall40: number }; rollOver20: { faces: number; recall40: number } };
+  /** Recall at IoU 0.4 by the face's smaller side in the photo's own pixels. */
+  bySize: { label: string; faces: number; recall40: number }[];
   faces: number;
   images: number;
   failed: { path: string; error: string }[];
@@ -44,6 +46,13 @@ export interface AttributeReport {
   msPerImage: number;
 }
 
+const SIZE_BUCKETS: [string, number, number][] = [
+  ['< 48 px', 0, 48],
+  ['48–96 px', 48, 96],
+  ['96–192 px', 96, 192],
+  ['≥ 192 px', 192, Infinity],
+];
+
 export type Progress = (done: number, total: number) => void;
 
 export async function evaluateDetection(
@@ -59,7 +68,7 @@ export async function evaluateDetection(
   const started = performance.now();
   for (const [i, img] of images.entries()) {
     try {
-      const analysis = await analyzer.analyze(img.path);
+      const analysis = await analyzer.analyze(img.load ? await img.load() : img.path);
       results.push({
         truth: img.faces,
         predicted: analysis.faces.map((f) => ({
@@ -92,20 +101,28 @@ export async function evaluateDetection(
     images: images.length,
     failed,
     msPerImage: (performance.now() - started) / Math.max(1, images.length),
+    bySize: [],
   };
-  if (images.some((img) => img.faces.some((f) => f.yaw !== undefined))) {
-    const subset = (pick: (f: DetectionImage['faces'][number]) => boolean) => {
-      let faces = 0;
-      let found = 0;
-      images.forEach((img, i) =>
-        img.faces.forEach((f, j) => {
-          if (!pick(f)) return;
-          faces++;
-          if (m40.matched[i]?.[j]) found++;
-        }),
-      );
-      return { faces, recall40: faces ? found / faces : 0 };
-    };
+  const subset = (pick: (f: DetectionImage['faces'][number]) => boolean) => {
+    let faces = 0;
+    let found = 0;
+    images.forEach((img, i) =>
+      img.faces.forEach((f, j) => {
+        if (!pick(f)) return;
+        faces++;
+        if (m40.matched[i]?.[j]) found++;
+      }),
+    );
+    return { faces, recall40: faces ? found / faces : 0 };
+  };
+  report.bySize = SIZE_BUCKETS.map(([label, lo, hi]) => ({
+    label,
+    ...subset((f) => {
+      const side = Math.min(f.x2 - f.x1, f.y2 - f.y1);
+      return side >= lo && side < hi;
+    }),
+  })).filter((b) => b.faces > 0);
+  if (images.some((img) => img.faces.some((f) => f.yaw !== undefined || f.roll !== undefined))) {
     const deg = Math.PI / 180;
     report.pose = {
       yawOver45: subset((f) => Math.abs(f.yaw ?? 0) > 45 * deg + 1e-9),

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FaceAnalyzer } from '../../main/engine/analyzer.js';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES } from '../../main/engine/attributes/labels.js';
+import { MtcnnDetector } from '../../main/engine/detection/mtcnn.js';
+import { decodeForAnalysis } from '../../main/engine/image/decode.js';
+import { rotateImage } from '../../main/engine/image/resample.js';
 import { facets, ROOT, SHARED_DATA } from '../helpers/cli.js';
 
 const PARITY = path.join(SHARED_DATA, 'eval', 'mtcnn-parity');
@@ -69,6 +72,34 @@ describe('face analysis engine on real photos with the real models', () => {
       assert.equal(typeof f.quality.uncertain, 'boolean');
       assert.ok(f.landmarks.length === 5);
     }
+  });
+
+  test('faces rolled 60°: the upright pass misses most, extra turned passes find them where they are', async () => {
+    const photo = await decodeForAnalysis(path.join(SAMPLES, 'sample5.jpg'), { maxSide: 960 });
+    const upright = await new MtcnnDetector(analyzer.models).detect(photo);
+    const turned = rotateImage(photo, 60);
+    const plain = await new MtcnnDetector(analyzer.models).detect(turned.image);
+    const withPasses = new MtcnnDetector(analyzer.models, { rotations: [-60, 60] });
+    const found = await withPasses.detect(turned.image);
+    assert.equal(withPasses.stats.rotatedPasses, 2);
+    // Every upright face, carried into the turned photo, is matched by a face the passes found.
+    const expected = upright.map((d) => {
+      const [cx, cy] = turned.fromSource((d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2);
+      const w = d.box.x2 - d.box.x1;
+      const h = d.box.y2 - d.box.y1;
+      return { x: cx - w / 2, y: cy - h / 2, width: w, height: h };
+    });
+    const asRect = (d: { box: { x1: number; y1: number; x2: number; y2: number } }) => ({
+      x: d.box.x1,
+      y: d.box.y1,
+      width: d.box.x2 - d.box.x1,
+      height: d.box.y2 - d.box.y1,
+    });
+    const matched = (list: typeof found) => expected.filter((e) => list.some((d) => iou(asRect(d), e) >= 0.5)).length;
+    assert.ok(upright.length >= 5);
+    assert.equal(matched(found), expected.length, `turned passes found ${matched(found)} of ${expected.length}`);
+    assert.ok(matched(plain) < expected.length, `the upright pass alone found ${matched(plain)} of ${expected.length}`);
+    assert.ok(found.length <= expected.length + 1, `${found.length} faces for ${expected.length}`);
   });
 
   test('facets analyze --json and --draw work from the command line', async () => {

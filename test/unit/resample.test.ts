@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AreaSampler } from '../../main/engine/image/resample.js';
+import { AreaSampler, rotateImage, rotationGeometry } from '../../main/engine/image/resample.js';
 
 // 4×2 single-channel image:  1 2 3 4 / 5 6 7 8
 const image = { data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), width: 4, height: 2, channels: 1 };
@@ -58,4 +58,39 @@ test('warp with the identity reproduces the image; with a shift it moves it', ()
   assert.deepEqual([...out], [1, 2, 3, 4, 5, 6, 7, 8]);
   sampler.warp({ a: 1, b: 0, tx: 1, ty: 0 }, 4, 2, out, 0, identity);
   assert.deepEqual([...out], [2, 3, 4, 0, 6, 7, 8, 0]);
+});
+
+test('turning an image a quarter turn clockwise moves every pixel exactly', () => {
+  // 3×2:  1 2 3 / 4 5 6  →  turned clockwise (2×3):  4 1 / 5 2 / 6 3
+  const small = { data: Uint8Array.from([1, 2, 3, 4, 5, 6]), width: 3, height: 2, channels: 1 };
+  const turned = rotateImage(small, 90);
+  assert.deepEqual([turned.image.width, turned.image.height], [2, 3]);
+  assert.deepEqual([...turned.image.data], [4, 1, 5, 2, 6, 3]);
+  // Pixel centres map both ways: source (0.5, 0.5) — the "1" — sits at turned (1.5, 0.5).
+  const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - (b[i] as number)) < 1e-9);
+  assert.ok(close(turned.fromSource(0.5, 0.5), [1.5, 0.5]));
+  assert.ok(close(turned.toSource(1.5, 0.5), [0.5, 0.5]));
+});
+
+test('any turn: the canvas holds the whole image, and the point mappings invert each other', () => {
+  const g = rotationGeometry(400, 300, 30);
+  const c = Math.cos(Math.PI / 6);
+  const s = Math.sin(Math.PI / 6);
+  assert.equal(g.width, Math.ceil(400 * c + 300 * s));
+  assert.equal(g.height, Math.ceil(400 * s + 300 * c));
+  for (const [x, y] of [
+    [0, 0],
+    [400, 300],
+    [123.5, 77.25],
+  ] as const) {
+    const [u, v] = g.fromSource(x, y);
+    assert.ok(u >= -1e-9 && v >= -1e-9 && u <= g.width + 1e-9 && v <= g.height + 1e-9);
+    const [bx, by] = g.toSource(u, v);
+    assert.ok(Math.abs(bx - x) < 1e-9 && Math.abs(by - y) < 1e-9);
+  }
+  // The centre stays the centre.
+  assert.deepEqual(
+    g.fromSource(200, 150).map((v) => Math.round(v * 1e9) / 1e9),
+    [g.width / 2, g.height / 2],
+  );
 });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
 import { loadEvalSet } from '../../eval/datasets.js';
+import { mosaicSet, turnedSet } from '../../eval/transforms.js';
 import { compareCandidates } from '../../eval/compare.js';
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
@@ -18,6 +19,10 @@ export const evalCommand: Command = {
     'gender accuracy. Face-crop sets are scored as "crop" (the image is the face) and "detect" (MTCNN first).',
     '--mode <m>          crop, detect or both (default both)',
     '--limit <n>         only n samples, evenly spaced through the set (quick checks)',
+    '--turn <deg>        detection sets: turn every photo clockwise by deg first (faces rolled further',
+    '                    than the set has; boxes turned with them)',
+    '--mosaic <n>        detection sets: tile the photos n × n into one photo each (small faces in large',
+    '                    photos; recall by face size shows what the analysis size costs)',
     '--compare           attribute sets: tabulate every candidate network × crop recipe, and ensembles',
     '                    (--mode crop: recipes relative to the whole image; otherwise to the detected face)',
     ...analyzerFlags.help,
@@ -31,6 +36,8 @@ export const evalCommand: Command = {
         mode: { type: 'string', default: 'both' },
         limit: { type: 'string' },
         compare: { type: 'boolean', default: false },
+        turn: { type: 'string' },
+        mosaic: { type: 'string' },
         ...analyzerFlags.options,
       },
     });
@@ -54,7 +61,18 @@ export const evalCommand: Command = {
         ...analyzerOptionsFrom(values),
         assignment: { age: null, gender: null, ethnicity: null, emotion: null },
       });
-      const report = await evaluateDetection(analyzer, subset(set.images), progress('detecting'));
+      let images = subset(set.images);
+      if (values.turn !== undefined) {
+        const degrees = Number(values.turn);
+        if (!Number.isFinite(degrees)) throw new Error(`--turn wants degrees, got "${values.turn}"`);
+        images = turnedSet(images, degrees);
+      }
+      if (values.mosaic !== undefined) {
+        const n = Number(values.mosaic);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--mosaic wants a whole number ≥ 1, got "${values.mosaic}"`);
+        images = mosaicSet(images, n);
+      }
+      const report = await evaluateDetection(analyzer, images, progress('detecting'));
       await analyzer.models.release();
       if (values.json)
         process.stdout.write(`${JSON.stringify({ set: folder, kind: 'detection', ...report }, null, 2)}\n`);
@@ -69,6 +87,7 @@ export const evalCommand: Command = {
               ? `|yaw| > 45°: recall ${pct(report.pose.yawOver45.recall40)} of ${report.pose.yawOver45.faces}; ` +
                 `|roll| > 20°: recall ${pct(report.pose.rollOver20.recall40)} of ${report.pose.rollOver20.faces}\n`
               : '') +
+            `recall by face size: ${report.bySize.map((b) => `${b.label} ${pct(b.recall40)} of ${b.faces}`).join(', ')}\n` +
             (report.failed.length ? `failed: ${report.failed.length}\n` : ''),
         );
       }
