@@ -125,11 +125,7 @@ export class FaceAnalyzer {
     const t0 = performance.now();
     const image = await decodeForAnalysis(input, this.options.decode);
     const t1 = performance.now();
-    const sampler = new AreaSampler(image);
-    const detections = await this.detector.detect(image, sampler);
-    const t2 = performance.now();
-    const attributes = await this.attributes(image, sampler, detections);
-    const t3 = performance.now();
+    const { faces, detectMs, attributesMs } = await this.analyzeTimed(image);
     return {
       width: image.uprightWidth,
       height: image.uprightHeight,
@@ -137,9 +133,27 @@ export class FaceAnalyzer {
       analysedWidth: image.width,
       analysedHeight: image.height,
       format: image.format,
-      faces: detections.map((d, i) => this.describe(image, sampler, d, attributes[i] ?? {})),
-      timings: { decodeMs: t1 - t0, detectMs: t2 - t1, attributesMs: t3 - t2 },
+      faces,
+      timings: { decodeMs: t1 - t0, detectMs, attributesMs },
     };
+  }
+
+  /** The faces of an image decoded elsewhere (the library decodes once for analysis and thumbnails). */
+  async analyzeDecoded(image: DecodedImage): Promise<AnalyzedFace[]> {
+    return (await this.analyzeTimed(image)).faces;
+  }
+
+  private async analyzeTimed(
+    image: DecodedImage,
+  ): Promise<{ faces: AnalyzedFace[]; detectMs: number; attributesMs: number }> {
+    const t1 = performance.now();
+    const sampler = new AreaSampler(image);
+    const detections = await this.detector.detect(image, sampler);
+    const t2 = performance.now();
+    const attributes = await this.attributes(image, sampler, detections);
+    const t3 = performance.now();
+    const faces = detections.map((d, i) => this.describe(image, sampler, d, attributes[i] ?? {}));
+    return { faces, detectMs: t2 - t1, attributesMs: t3 - t2 };
   }
 
   /**

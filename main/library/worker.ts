@@ -13,7 +13,6 @@ import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
-import { analyzeDecoded } from './analysis.js';
 import { predictionsOf } from './attributes.js';
 import { decodePhoto, readableError } from './decoders.js';
 import { hashBuffer } from './hash.js';
@@ -88,7 +87,7 @@ async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
   const { image, metadata, hash, decodeMs } = decoded;
   const t0 = performance.now();
   try {
-    const faces = await analyzeDecoded(analyzer, image);
+    const faces = await analyzer.analyzeDecoded(image);
     const photo: PhotoResult = {
       format: image.format,
       width: image.uprightWidth,
