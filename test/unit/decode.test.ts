@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { DecodeError, decodeForAnalysis, uprightToStored } from '../../main/engine/image/decode.js';
+import { DecodeError, decodeForAnalysis, isSrgbProfile, uprightToStored } from '../../main/engine/image/decode.js';
 
 /** A stored 40×20 black JPEG-free PNG with one bright 2×2 marker at stored (30, 4). */
 async function marked(orientation: number): Promise<Buffer> {
@@ -70,4 +70,27 @@ test('unreadable and oversized inputs fail with a DecodeError saying why', async
     .png()
     .toBuffer();
   await assert.rejects(decodeForAnalysis(png, { maxInputPixels: 10_000 }), /200×100 .* exceeds/);
+});
+
+test('colour profiles: sRGB is recognised and not converted again; Display P3 is converted to sRGB', async () => {
+  const red = () => sharp({ create: { width: 16, height: 16, channels: 3, background: '#c86432' } });
+  const srgb = await red().withIccProfile('srgb').jpeg({ quality: 100 }).toBuffer();
+  const p3 = await red().withIccProfile('p3').png().toBuffer();
+  const iccOf = async (b: Buffer) => (await sharp(b).metadata()).icc as Buffer;
+  assert.equal(isSrgbProfile(await iccOf(srgb)), true);
+  assert.equal(isSrgbProfile(await iccOf(p3)), false);
+  assert.equal(isSrgbProfile(Buffer.alloc(64)), false);
+  // The sRGB file decodes to exactly what a full colour transform gives.
+  const fast = await decodeForAnalysis(srgb);
+  const transformed = await sharp(srgb).toColourspace('srgb').removeAlpha().raw().toBuffer();
+  assert.deepEqual(Buffer.from(fast.data), transformed);
+  // Written as P3, the colour is stored as other numbers; decoding converts them back to sRGB.
+  const stored = await sharp(p3, { ignoreIcc: true }).removeAlpha().raw().toBuffer();
+  const wide = await decodeForAnalysis(p3);
+  const rgb = [wide.data[0], wide.data[1], wide.data[2]] as [number, number, number];
+  assert.notDeepEqual([stored[0], stored[1], stored[2]], rgb);
+  assert.ok(
+    rgb.every((v, i) => Math.abs(v - ([200, 100, 50][i] as number)) <= 2),
+    `P3 file of sRGB (200, 100, 50) decoded as ${rgb.join(', ')} (stored ${stored[0]}, ${stored[1]}, ${stored[2]})`,
+  );
 });

@@ -64,7 +64,11 @@ export async function decodeForAnalysis(
   const uprightHeight = swaps ? meta.width : meta.height;
   const scale = Math.min(1, opts.maxSide / Math.max(uprightWidth, uprightHeight));
 
-  let pipeline = sharp(input, { limitInputPixels: opts.maxInputPixels, failOn: 'error' }).rotate();
+  // An embedded sRGB profile (most camera and web JPEGs) describes what the pixels already are: libvips
+  // would still run them through a colour transform to sRGB, the dearest step of decoding (sample1.jpg:
+  // 60–80 ms against 19–25 ms, identical output). Other profiles (Display P3, Adobe RGB) are converted.
+  const ignoreIcc = meta.icc !== undefined && isSrgbProfile(meta.icc);
+  let pipeline = sharp(input, { limitInputPixels: opts.maxInputPixels, failOn: 'error', ignoreIcc }).rotate();
   if (scale < 1) {
     pipeline = pipeline.resize({
       width: Math.max(1, Math.round(uprightWidth * scale)),
@@ -161,6 +165,35 @@ function isTruncated(data: Buffer, format: string): boolean {
   const tail = data.subarray(Math.max(0, data.length - 4096));
   if (format === 'JPEG') return !tail.includes(Buffer.from([0xff, 0xd9]));
   if (format === 'PNG') return !tail.includes(Buffer.from('IEND', 'latin1'));
+  return false;
+}
+
+/**
+ * Whether an ICC profile is sRGB, by its description tag ("sRGB IEC61966-2.1", "sRGB built-in", …) —
+ * ICC v2 'desc' (ASCII) or v4 'mluc' (UTF-16BE) — for an RGB display profile.
+ */
+export function isSrgbProfile(icc: Buffer): boolean {
+  if (icc.length < 132 || icc.toString('latin1', 16, 20) !== 'RGB ') return false;
+  const tags = icc.readUInt32BE(128);
+  for (let i = 0; i < tags && 132 + i * 12 + 12 <= icc.length; i++) {
+    const entry = 132 + i * 12;
+    if (icc.toString('latin1', entry, entry + 4) !== 'desc') continue;
+    const at = icc.readUInt32BE(entry + 4);
+    const size = icc.readUInt32BE(entry + 8);
+    if (at + size > icc.length || size < 12) return false;
+    const type = icc.toString('latin1', at, at + 4);
+    let text = '';
+    if (type === 'desc') {
+      const count = icc.readUInt32BE(at + 8);
+      text = icc.toString('latin1', at + 12, Math.min(at + 12 + count, at + size));
+    } else if (type === 'mluc' && size >= 28) {
+      const length = icc.readUInt32BE(at + 20);
+      const offset = icc.readUInt32BE(at + 24);
+      const bytes = icc.subarray(at + offset, Math.min(at + offset + length, at + size));
+      text = Buffer.from(bytes).swap16().toString('utf16le');
+    }
+    return /^sRGB\b/i.test(text.replace(/\0/g, '').trim());
+  }
   return false;
 }
 
