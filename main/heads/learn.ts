@@ -1,16 +1,16 @@
 /**
- * Learning from the library's corrections as the app runs it (the desktop app and web mode; the CLI's
- * `facets train-heads --from-corrections` does the same from the command line): fine-tune the active
+ * Learning from the library's corrections, the one implementation behind the app's fine-tune (the
+ * desktop app and web mode) and the CLI's `facets train-heads --from-corrections`: fine-tune the active
  * heads on the corrections of one library, install the result when an attribute kept its fine-tuned
  * branch (the replaced heads go to the manifest's history, for revert), and record what was measured on
  * the held-out corrections in `learning.json` next to the manifest, so the app can show it after a
- * restart.
+ * restart (the CLI prints its own report instead).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HEAD_TASKS, type HeadTask, headsDir } from '../engine/attributes/heads.js';
+import { HEAD_TASKS, type HeadTask, type HeadsEntry, headsDir } from '../engine/attributes/heads.js';
 import type { ModelStore } from '../engine/sessions.js';
-import { DEFAULT_FINE_TUNE, fineTuneOnCorrections } from './corrections.js';
+import { DEFAULT_FINE_TUNE, type FineTuneResult, fineTuneOnCorrections } from './corrections.js';
 import { correctionsWithEmbeddings } from './library-corrections.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
 import { activeHeadsBytes, installHeads, readHeadsParams } from './store.js';
@@ -79,22 +79,53 @@ export interface LearnOptions {
   dir?: string;
   /** Refuse below this many corrections (default 200: the learning curve in models/README.md). */
   minCorrections?: number;
+  /** Fraction of faces held out to measure before/after (default 0.25). */
+  holdout?: number;
   seed?: number;
+  /** Keep every attribute's fine-tuned branch, better on the held-out faces or not (the CLI's --force). */
+  acceptAll?: boolean;
+  /** Measure only: install nothing and write no learning.json (the CLI's --dry-run). */
+  dryRun?: boolean;
+  /** Write learning.json for the app to show (default true). */
+  writeRecord?: boolean;
   progress?: (progress: LearnProgress) => void;
+}
+
+/** A fine-tune's record and, for the CLI's report, what the fine-tune measured in full. */
+export interface LearnOutcome {
+  record: LearnRecord;
+  result: FineTuneResult;
+  /** Faces that could not be embedded, and why. */
+  skipped: { faceId: number; reason: string }[];
+  /** The manifest entry installed, or null (nothing kept, or a dry run). */
+  installed: HeadsEntry | null;
+}
+
+/** What a fine-tune measured in full (the CLI's --json report, the manifest entry's `corrections`). */
+export function fineTuneMeasurements(result: FineTuneResult) {
+  return {
+    before: result.before,
+    after: result.after,
+    heldOutFaces: { before: result.beforeFaces, after: result.afterFaces },
+    agreementWithBase: result.agreement,
+    estimate: result.estimate,
+    accepted: result.accepted,
+    seconds: result.seconds,
+  };
 }
 
 const finite = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
 
 /**
  * Fine-tunes the active heads on the corrections of the library at `dbFile`, installs the result where
- * an attribute kept its fine-tune, and records the measurements. Throws when there are no heads, too
- * few corrections, or the faces cannot be embedded.
+ * an attribute kept its fine-tune (unless a dry run), and records the measurements. Throws when there
+ * are no heads, too few corrections, or the faces cannot be embedded.
  */
-export async function learnFromLibrary(
+export async function fineTuneLibrary(
   models: ModelStore,
   dbFile: string,
   options: LearnOptions = {},
-): Promise<LearnRecord> {
+): Promise<LearnOutcome> {
   const dir = options.dir ?? headsDir();
   const startedAt = new Date().toISOString();
   const { entry, bytes } = activeHeadsBytes(dir);
@@ -112,7 +143,9 @@ export async function learnFromLibrary(
   const result = fineTuneOnCorrections(base, data.corrections, {
     anchors: data.anchors,
     minCorrections: options.minCorrections ?? DEFAULT_FINE_TUNE.minCorrections,
+    holdout: options.holdout ?? DEFAULT_FINE_TUNE.holdout,
     seed,
+    ...(options.acceptAll ? { accept: 'all' as const } : {}),
   });
   const attributes: Partial<Record<HeadTask, LearnedAttribute>> = {};
   for (const task of HEAD_TASKS) {
@@ -145,8 +178,8 @@ export async function learnFromLibrary(
     overall: { before: result.before.accuracy, after: result.after.accuracy, count: result.after.count },
     attributes,
   };
-  let installed: string | null = null;
-  if (Object.values(result.accepted).some(Boolean)) {
+  let installed: HeadsEntry | null = null;
+  if (Object.values(result.accepted).some(Boolean) && !options.dryRun) {
     options.progress?.({ stage: 'installing', done: 0, total: 1 });
     // Labels the base never saw but the kept fine-tune was taught are no longer unseen.
     const unseen: Partial<Record<HeadTask, string[]>> = {};
@@ -167,17 +200,27 @@ export async function learnFromLibrary(
         createdAt: new Date().toISOString(),
         origin: 'corrections',
         unseen,
-        corrections: { ...record, base: entry.sha256, db: record.db },
+        // The record so far and the fine-tune's own measurements, for whoever reads the manifest.
+        corrections: { ...record, ...fineTuneMeasurements(result) },
       },
       dir,
-    ).sha256;
+    );
   }
   const finished: LearnRecord = {
     ...record,
-    installed,
+    installed: installed?.sha256 ?? null,
     finishedAt: new Date().toISOString(),
     seconds: (Date.now() - Date.parse(startedAt)) / 1000,
   };
-  writeLearnRecord(finished, dir);
-  return finished;
+  if (!options.dryRun && options.writeRecord !== false) writeLearnRecord(finished, dir);
+  return { record: finished, result, skipped: data.skipped, installed };
+}
+
+/** The app's fine-tune (fineTuneLibrary): the record it wrote to learning.json. */
+export async function learnFromLibrary(
+  models: ModelStore,
+  dbFile: string,
+  options: LearnOptions = {},
+): Promise<LearnRecord> {
+  return (await fineTuneLibrary(models, dbFile, options)).record;
 }

@@ -17,37 +17,24 @@ import { type EmbeddingSpec, headsInput, readHeadsManifest } from '../../main/en
 import { ModelStore } from '../../main/engine/sessions.js';
 import { fineTuneOnCorrections, type Correction } from '../../main/heads/corrections.js';
 import { correctionsWithEmbeddings, specKey } from '../../main/heads/library-corrections.js';
-import { exportHeadsOnnx } from '../../main/heads/onnx.js';
-import { installHeads } from '../../main/heads/store.js';
 import { DEFAULT_TRAIN, trainHeads } from '../../main/heads/train.js';
 import { openDatabase } from '../../main/library/db.js';
 import { ROOT } from '../helpers/cli.js';
+import { setEnv } from '../helpers/env.js';
 import { syntheticDataset } from '../helpers/heads-synthetic.js';
+import { DIM, SPEC, facenetSha, installSmallHeads } from '../helpers/learning-fixtures.js';
 
-const DIM = 128;
-const SPEC: EmbeddingSpec = {
-  models: ['facenet128'],
-  recipe: { method: 'align', margin: 1, template: 'utkface' },
-  flip: true,
-};
 const ETHNICITY = ['white', 'black', 'asian', 'indian', 'other'];
 
 let tmp: string;
-const savedEnv = { heads: process.env['FACETS_HEADS_DIR'], cache: process.env['FACETS_CACHE_DIR'] };
+let restoreEnv: (() => void) | undefined;
 
 before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'facets-heads-'));
-  process.env['FACETS_HEADS_DIR'] = path.join(tmp, 'heads');
-  process.env['FACETS_CACHE_DIR'] = path.join(tmp, 'cache');
+  restoreEnv = setEnv({ FACETS_HEADS_DIR: path.join(tmp, 'heads'), FACETS_CACHE_DIR: path.join(tmp, 'cache') });
 });
 after(() => {
-  for (const [key, value] of [
-    ['FACETS_HEADS_DIR', savedEnv.heads],
-    ['FACETS_CACHE_DIR', savedEnv.cache],
-  ] as const) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -136,26 +123,9 @@ describe('learning from corrections', () => {
   });
 
   test('facets train-heads --from-corrections on a fixture library: better on held-out corrections, then --revert', async () => {
-    const store = new ModelStore();
-    const sha = store.entry('facenet128').sha256;
+    const sha = facenetSha();
     // Base heads: trained without Black faces, installed like `facets train-heads` does.
-    const base = trainHeads(syntheticDataset(3000, DIM, 3, { noBlack: true }), {
-      ...DEFAULT_TRAIN,
-      hidden: 32,
-      epochs: 10,
-    });
-    const baseEntry = installHeads(exportHeadsOnnx(base.config, base.params), {
-      createdAt: new Date().toISOString(),
-      origin: 'dataset',
-      seed: 1,
-      embedding: { ...SPEC, dim: DIM, networks: [{ name: 'facenet128', sha256: sha, dim: DIM }] },
-      tasks: ['age', 'gender', 'ethnicity', 'emotion'],
-      unseen: { ethnicity: ['black'] },
-      ageGroupYears: [1, 6, 15, 25, 35, 45, 55, 65, 78],
-      training: { framing: 'crop' },
-      data: {},
-      dev: {},
-    });
+    const baseEntry = installSmallHeads(process.env['FACETS_HEADS_DIR']!);
 
     // The user's library: faces with stored embeddings (the face_embeddings table proposed for the library).
     const dbFile = path.join(tmp, 'library.db');
@@ -180,7 +150,6 @@ describe('learning from corrections', () => {
       }
     }
     db.close();
-    await store.release();
     assert.ok(count >= 50, `${count} corrections`);
 
     const tuned = await run(['--from-corrections', '--db', dbFile, '--min-corrections', '30', '--json']);

@@ -14,22 +14,15 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, type Backend } from '../../main/api/backend.js';
+import type { Backend } from '../../main/api/backend.js';
 import type { LearningStatus, ScanProgress } from '../../main/api/contract.js';
 import { readHeadsManifest } from '../../main/engine/attributes/heads.js';
 import { activeHeadsBytes } from '../../main/heads/store.js';
 import { openBackend } from '../../main/library/backend.js';
+import { refused } from '../helpers/backend.js';
+import { setEnv } from '../helpers/env.js';
 import { sample } from '../helpers/library-fixtures.js';
 import { buildCorrectionsLibrary, installSmallHeads } from '../helpers/learning-fixtures.js';
-
-async function refused(promise: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApiError, String(err));
-    assert.equal(err.status, status, err.message);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('learning from corrections in the app (backend channels)', { timeout: 600_000 }, () => {
   let work: string;
@@ -38,7 +31,7 @@ describe('learning from corrections in the app (backend channels)', { timeout: 6
   let dbPath: string;
   let backend: Backend;
   let fixture: { faces: number; corrections: number };
-  const saved = { heads: process.env['FACETS_HEADS_DIR'], cache: process.env['FACETS_CACHE_DIR'] };
+  let restoreEnv: (() => void) | undefined;
 
   const open = async () => {
     backend = await openBackend({ dbPath, workers: 1, headsDir: heads });
@@ -91,21 +84,14 @@ describe('learning from corrections in the app (backend channels)', { timeout: 6
     mkdirSync(photos);
     copyFileSync(sample(1), path.join(photos, 'sample1.jpg'));
     // The scan's analysis workers find the heads through the environment, as in the app.
-    process.env['FACETS_HEADS_DIR'] = heads;
-    process.env['FACETS_CACHE_DIR'] = path.join(work, 'cache');
+    restoreEnv = setEnv({ FACETS_HEADS_DIR: heads, FACETS_CACHE_DIR: path.join(work, 'cache') });
     fixture = buildCorrectionsLibrary(dbPath);
     await open();
   });
 
   after(async () => {
     await backend?.close();
-    for (const [key, value] of [
-      ['FACETS_HEADS_DIR', saved.heads],
-      ['FACETS_CACHE_DIR', saved.cache],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    restoreEnv?.();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

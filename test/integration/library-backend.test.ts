@@ -7,21 +7,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, type Backend } from '../../main/api/backend.js';
+import type { Backend } from '../../main/api/backend.js';
 import type { Events, FaceSummary, ScanProgress } from '../../main/api/contract.js';
 import { openBackend } from '../../main/library/backend.js';
+import { refused } from '../helpers/backend.js';
 import { copyInto, sample } from '../helpers/library-fixtures.js';
 
 const page = { offset: 0, limit: 100 };
-
-async function refused(promise: Promise<unknown>, status: number, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApiError, String(err));
-    assert.equal(err.status, status, err.message);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('the library backend', { timeout: 240_000 }, () => {
   let work: string;

@@ -2,14 +2,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type HeadTask, headsDir, readHeadsManifest } from '../../engine/attributes/heads.js';
 import { ModelStore } from '../../engine/sessions.js';
-import { DEFAULT_FINE_TUNE, fineTuneOnCorrections } from '../../heads/corrections.js';
+import { DEFAULT_FINE_TUNE } from '../../heads/corrections.js';
 import type { FlipMode } from '../../heads/data.js';
 import { type FramingName, isFramingName } from '../../heads/embeddings.js';
-import { correctionsWithEmbeddings } from '../../heads/library-corrections.js';
-import { exportHeadsOnnx, headsMetadata } from '../../heads/onnx.js';
+import { fineTuneLibrary, fineTuneMeasurements } from '../../heads/learn.js';
 import { DEFAULT_PIPELINE, type ResultRow, runPipeline } from '../../heads/pipeline.js';
 import { simulateCorrections } from '../../heads/simulate.js';
-import { activeHeadsBytes, installHeads, readHeadsParams, revertHeads } from '../../heads/store.js';
+import { revertHeads } from '../../heads/store.js';
 import type { Weighting } from '../../heads/model.js';
 import { DEFAULT_TRAIN } from '../../heads/train.js';
 import { defaultDbPath } from '../../library/paths.js';
@@ -128,68 +127,33 @@ export const trainHeadsCommand: Command = {
     try {
       if (values['from-corrections']) {
         const dbFile = values.db ? path.resolve(values.db) : defaultDbPath();
-        const { entry, bytes } = activeHeadsBytes(dir);
-        const base = readHeadsParams(bytes);
-        const shas = entry.embedding.networks.map((n) => n.sha256);
-        const seed = number('seed', values.seed, DEFAULT_FINE_TUNE.seed);
-        const data = await correctionsWithEmbeddings(models, dbFile, entry.embedding, shas, {
-          seed,
-          progress: progress('embedding faces'),
-        });
-        if (data.skipped.length) log(`skipped ${data.skipped.length} faces: ${data.skipped[0]?.reason}`);
-        const result = fineTuneOnCorrections(base, data.corrections, {
-          anchors: data.anchors,
+        const embedding = progress('embedding faces');
+        const { record, result, skipped, installed } = await fineTuneLibrary(models, dbFile, {
+          dir,
           minCorrections: number('min-corrections', values['min-corrections'], DEFAULT_FINE_TUNE.minCorrections),
           holdout: number('holdout', values.holdout, DEFAULT_FINE_TUNE.holdout),
-          seed,
-          ...(values.force ? { accept: 'all' as const } : {}),
+          seed: number('seed', values.seed, DEFAULT_FINE_TUNE.seed),
+          acceptAll: values.force,
+          dryRun: values['dry-run'],
+          writeRecord: false,
+          progress: (p) => {
+            if (p.stage === 'embedding' && p.total > 0) embedding(p.done, p.total);
+          },
         });
-        // Labels the base never saw but the kept fine-tune was taught are no longer unseen.
-        const unseen: Partial<Record<HeadTask, string[]>> = {};
-        for (const [t, labels] of Object.entries(entry.unseen) as [HeadTask, string[]][]) {
-          const left = labels.filter((l) => !(result.learned[t] ?? []).includes(l));
-          if (left.length) unseen[t] = left;
-        }
+        if (skipped.length) log(`skipped ${skipped.length} faces: ${skipped[0]?.reason}`);
         const changed = Object.values(result.accepted).some(Boolean);
         const summary = {
-          corrections: data.corrections.filter((c) => !c.confirmed).length,
-          confirmations: data.corrections.filter((c) => c.confirmed).length,
+          corrections: record.corrections,
+          confirmations: record.confirmations,
           faces: {
             fineTuned: result.trained,
             heldOut: result.heldOut,
             anchors: result.anchors,
-            library: data.libraryFaces,
+            library: record.faces.library,
           },
-          before: result.before,
-          after: result.after,
-          heldOutFaces: { before: result.beforeFaces, after: result.afterFaces },
-          agreementWithBase: result.agreement,
-          estimate: result.estimate,
-          accepted: result.accepted,
-          seconds: result.seconds,
+          ...fineTuneMeasurements(result),
         };
-        let installed: string | undefined;
-        if (changed && !values['dry-run']) {
-          const onnxBytes = exportHeadsOnnx(
-            result.heads.config,
-            result.heads.params,
-            headsMetadata(entry.embedding, entry.tasks, seed),
-          );
-          const { file: _file, sha256: _sha, ...rest } = entry;
-          const next = installHeads(
-            onnxBytes,
-            {
-              ...rest,
-              createdAt: new Date().toISOString(),
-              origin: 'corrections',
-              unseen,
-              corrections: { ...summary, db: dbFile, base: entry.sha256 },
-            },
-            dir,
-          );
-          installed = next.file;
-        }
-        if (values.json) out(JSON.stringify({ ...summary, installed: installed ?? null }, null, 2));
+        if (values.json) out(JSON.stringify({ ...summary, installed: installed?.file ?? null }, null, 2));
         else {
           out(
             `${summary.corrections} corrections (+${summary.confirmations} confirmations) on ${result.trained + result.heldOut} ` +
@@ -206,7 +170,7 @@ export const trainHeadsCommand: Command = {
           }
           out(
             installed
-              ? `installed ${installed}; \`facets train-heads --revert\` restores the previous heads`
+              ? `installed ${installed.file}; \`facets train-heads --revert\` restores the previous heads`
               : changed
                 ? 'not installed (--dry-run)'
                 : 'not installed: no attribute did better on the held-out faces (--force keeps every fine-tuned attribute)',
