@@ -86,8 +86,6 @@ export interface LearnOptions {
   acceptAll?: boolean;
   /** Measure only: install nothing and write no learning.json (the CLI's --dry-run). */
   dryRun?: boolean;
-  /** Write learning.json for the app to show (default true). */
-  writeRecord?: boolean;
   progress?: (progress: LearnProgress) => void;
 }
 
@@ -212,7 +210,7 @@ export async function fineTuneLibrary(
     finishedAt: new Date().toISOString(),
     seconds: (Date.now() - Date.parse(startedAt)) / 1000,
   };
-  if (!options.dryRun && options.writeRecord !== false) writeLearnRecord(finished, dir);
+  if (!options.dryRun) writeLearnRecord(finished, dir); // the app shows the last fine-tune, CLI or app
   return { record: finished, result, skipped: data.skipped, installed };
 }
 

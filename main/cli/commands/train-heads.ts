@@ -135,7 +135,6 @@ export const trainHeadsCommand: Command = {
           seed: number('seed', values.seed, DEFAULT_FINE_TUNE.seed),
           acceptAll: values.force,
           dryRun: values['dry-run'],
-          writeRecord: false,
           progress: (p) => {
             if (p.stage === 'embedding' && p.total > 0) embedding(p.done, p.total);
           },
