@@ -167,6 +167,8 @@ const settingsUpdate = object<Partial<Settings>>({
         if (t.length !== 3) fail(where, 'expected three thresholds (P-Net, R-Net, O-Net)');
         return t as [number, number, number];
       }) as Check<[number, number, number]>),
+      // Absent from clients that predate it: off.
+      tiltedFaces: optional(boolean),
     }),
   ),
   provider: optional(oneOf(['auto', 'cuda', 'dml', 'coreml', 'cpu'] as const)),

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Settings } from '../api/contract.js';
 import type { AnalyzerOptions } from '../engine/analyzer.js';
+import { TILTED_FACE_PASSES } from '../engine/detection/mtcnn.js';
 import type { Provider } from '../engine/sessions.js';
 import { Catalog } from './catalog.js';
 import { type Db, openDatabase } from './db.js';
@@ -108,9 +109,12 @@ export function analysisFromSettings(settings: Settings): {
   analyzer: Partial<AnalyzerOptions>;
   providers?: Provider[];
 } {
-  const { maxSide, minFaceSize, thresholds } = settings.analysis;
+  const { maxSide, minFaceSize, thresholds, tiltedFaces } = settings.analysis;
   return {
-    analyzer: { decode: { maxSide }, detection: { minFaceSize, thresholds } },
+    analyzer: {
+      decode: { maxSide },
+      detection: { minFaceSize, thresholds, rotations: tiltedFaces ? TILTED_FACE_PASSES : [] },
+    },
     ...(settings.provider === 'auto' ? {} : { providers: [settings.provider] }),
   };
 }

@@ -377,6 +377,16 @@ describe('the UI on a real library (web mode)', { skip }, () => {
     // Back to the defaults.
     await openView('settings');
     await page.getByRole('switch', { name: 'Hide ethnicity' }).click();
+    // The slower tilted-face search is off until turned on, and is kept with the analysis settings.
+    const tilted = page.getByRole('switch', { name: 'Find tilted faces' });
+    assert.equal(await tilted.getAttribute('aria-checked'), 'false');
+    await tilted.click();
+    await page.getByRole('switch', { name: 'Find tilted faces', checked: true }).waitFor();
+    type Analysis = { analysis: { tiltedFaces: boolean; maxSide: number } };
+    const stored = await server.api<Analysis>('settings:get');
+    assert.deepEqual([stored.analysis.tiltedFaces, stored.analysis.maxSide], [true, 1280]);
+    await tilted.click();
+    await page.getByRole('switch', { name: 'Find tilted faces', checked: false }).waitFor();
     await page.getByRole('radio', { name: 'System' }).click();
     await page.locator('html:not([data-theme])').waitFor({ state: 'attached' });
   });

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Backend } from '../../main/api/backend.js';
 import type { Events, FaceSummary, ScanProgress } from '../../main/api/contract.js';
 import { openBackend } from '../../main/library/backend.js';
+import { analysisFromSettings } from '../../main/library/library.js';
 import { refused } from '../helpers/backend.js';
 import { copyInto, sample } from '../helpers/library-fixtures.js';
 
@@ -58,7 +59,12 @@ describe('the library backend', { timeout: 240_000 }, () => {
     const settings = await backend.handle('settings:get', undefined);
     assert.deepEqual(settings.folders, []);
     assert.equal(settings.hideEthnicity, false);
-    assert.deepEqual(settings.analysis, { maxSide: 1280, minFaceSize: 20, thresholds: [0.6, 0.7, 0.9] });
+    assert.deepEqual(settings.analysis, {
+      maxSide: 1280,
+      minFaceSize: 20,
+      thresholds: [0.6, 0.7, 0.9],
+      tiltedFaces: false,
+    });
   });
 
   test('bad requests are refused at the boundary with 400', async () => {
@@ -212,6 +218,12 @@ describe('the library backend', { timeout: 240_000 }, () => {
     const settings = await backend.handle('settings:get', undefined);
     assert.equal(settings.theme, 'dark');
     assert.equal(settings.analysis.maxSide, 1024);
+    // Stored without the later "tilted faces" field (as an older version would): it reads as off.
+    assert.equal(settings.analysis.tiltedFaces, false);
+    assert.deepEqual(analysisFromSettings(settings).analyzer.detection?.rotations, []);
     assert.deepEqual(settings.folders, [photos]);
+    const tilted = await backend.handle('settings:update', { analysis: { ...settings.analysis, tiltedFaces: true } });
+    assert.equal(tilted.analysis.tiltedFaces, true);
+    assert.deepEqual(analysisFromSettings(tilted).analyzer.detection?.rotations, [-35, 35]);
   });
 });

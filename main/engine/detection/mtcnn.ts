@@ -50,6 +50,9 @@ export const DEFAULT_MTCNN: MtcnnOptions = {
   rotations: [],
 };
 
+/** The turned passes the app's "tilted faces" setting adds: ±35° (measured in models/README.md). */
+export const TILTED_FACE_PASSES: readonly number[] = [-35, 35];
+
 export type Point = [number, number];
 
 export interface Detection {

@@ -10,6 +10,7 @@ export const DEFAULT_SETTINGS: Settings = {
     maxSide: DEFAULT_DECODE.maxSide,
     minFaceSize: DEFAULT_MTCNN.minFaceSize,
     thresholds: [...DEFAULT_MTCNN.thresholds],
+    tiltedFaces: false,
   },
   provider: 'auto',
   theme: 'system',
@@ -31,7 +32,12 @@ export class SettingsRepository {
   get(): Settings {
     const settings: Settings = structuredClone(DEFAULT_SETTINGS);
     for (const { key, value } of this.stmts.all.all()) {
-      if (key in settings) (settings as unknown as Record<string, unknown>)[key] = JSON.parse(value) as unknown;
+      if (!(key in settings)) continue;
+      const stored = JSON.parse(value) as unknown;
+      const fallback = (settings as unknown as Record<string, unknown>)[key];
+      // A group stored by an older version lacks the fields added since: they keep their defaults.
+      (settings as unknown as Record<string, unknown>)[key] =
+        isPlainObject(stored) && isPlainObject(fallback) ? { ...fallback, ...stored } : stored;
     }
     return settings;
   }
@@ -45,4 +51,8 @@ export class SettingsRepository {
     })();
     return this.get();
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
