@@ -18,7 +18,7 @@ export const analyzerFlags = {
     '--min-face <px>     smallest face searched, in analysed pixels (default 20)',
     '--thresholds a,b,c  P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.9; the paper: 0.6,0.7,0.7)',
     '--rotations a,b     extra detection passes on the photo turned by these degrees, for rolled faces',
-    '                    (default none; e.g. -35,35)',
+    '                    (default none; write --rotations=-35,35: the value starts with a dash)',
     "--greyscale         analyse in greyscale (the paper's variant)",
     '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
     '--crop net=box:1.2  crop recipe per network: box, or aligned to a template (arcface, utkface, fer),',
