@@ -145,6 +145,19 @@ export interface ScanProgress {
   errors: number;
 }
 
+/** The progress of no scan at all: before the first one, and after one has ended with nothing counted. */
+export function idleScanProgress(): ScanProgress {
+  return {
+    state: 'idle',
+    done: 0,
+    total: 0,
+    currentFile: null,
+    photosPerSecond: 0,
+    etaSeconds: null,
+    errors: 0,
+  };
+}
+
 export interface ScanError {
   photoId: number;
   path: string;

@@ -24,6 +24,7 @@ import type {
   ScanProgress,
   Settings,
 } from '../api/contract.js';
+import { idleScanProgress } from '../api/contract.js';
 import { validateRequest } from '../api/handlers.js';
 import { headsDir } from '../engine/attributes/heads.js';
 import { packageVersion } from '../paths.js';
@@ -56,16 +57,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.hif': 'image/heif',
 };
 
-const IDLE: ScanProgress = {
-  state: 'idle',
-  done: 0,
-  total: 0,
-  currentFile: null,
-  photosPerSecond: 0,
-  etaSeconds: null,
-  errors: 0,
-};
-
 type Handlers = { [C in Channel]: (request: Request<C>) => Response<C> | Promise<Response<C>> };
 
 export async function openBackend(options: BackendOptions): Promise<Backend> {
@@ -77,7 +68,7 @@ class LibraryBackend implements Backend {
   private readonly events = new EventEmitter();
   private scanner: Scanner | null = null;
   private scanRun: Promise<ScanSummary | null> | null = null;
-  private lastProgress: ScanProgress = IDLE;
+  private lastProgress: ScanProgress = idleScanProgress();
   private readonly changed = new Set<number>();
   private changedAll = false;
   private flushTimer: NodeJS.Timeout | null = null;

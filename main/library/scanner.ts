@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ScanProgress, ScanState } from '../api/contract.js';
+import { type ScanProgress, type ScanState, idleScanProgress } from '../api/contract.js';
 import type { AnalyzerOptions } from '../engine/analyzer.js';
 import type { Provider } from '../engine/sessions.js';
 import type { Catalog } from './catalog.js';
@@ -345,15 +345,7 @@ class ScanRun {
 export class Scanner {
   private control: RunControl | null = null;
   private current: ScanRun | null = null;
-  private finalProgress: ScanProgress = {
-    state: 'idle',
-    done: 0,
-    total: 0,
-    currentFile: null,
-    photosPerSecond: 0,
-    etaSeconds: null,
-    errors: 0,
-  };
+  private finalProgress: ScanProgress = idleScanProgress();
   private lastEmit = 0;
   private pendingEmit: NodeJS.Timeout | null = null;
 

@@ -10,6 +10,7 @@ import {
   HttpBridge,
   type ScanProgress,
   type Settings,
+  idleScanProgress,
 } from '../lib/api/index.js';
 import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
 import { LearningState } from './learning.svelte.js';
@@ -25,16 +26,6 @@ export interface ViewerTarget {
   index: number;
 }
 
-const IDLE: ScanProgress = {
-  state: 'idle',
-  done: 0,
-  total: 0,
-  currentFile: null,
-  photosPerSecond: 0,
-  etaSeconds: null,
-  errors: 0,
-};
-
 export class AppState {
   readonly bridge: FacetsBridge;
   /** The desktop app (native folder picker) rather than a browser. */
@@ -46,7 +37,7 @@ export class AppState {
 
   info = $state<AppInfo | null>(null);
   settings = $state<Settings | null>(null);
-  scan = $state<ScanProgress>(IDLE);
+  scan = $state<ScanProgress>(idleScanProgress());
   /** The last scan's final progress, shown until dismissed. */
   finishedScan = $state<ScanProgress | null>(null);
   view = $state<View>('photos');

@@ -6,6 +6,7 @@ import type { FacetsBridge } from '../../../../main/api/contract.js';
 import { HttpBridge } from './http.js';
 
 export type * from '../../../../main/api/contract.js';
+export { idleScanProgress } from '../../../../main/api/contract.js';
 export { HttpBridge, type ConnectionState } from './http.js';
 
 declare global {
