@@ -15,7 +15,7 @@
  */
 import { HEAD_TASKS, type HeadTask, TASK_LABELS } from '../engine/attributes/heads.js';
 import { classMetrics } from '../eval/metrics.js';
-import { type Dataset, concatDatasets, subsetDataset } from './data.js';
+import { type Dataset, concatDatasets, reTask, subsetDataset } from './data.js';
 import { type ModelConfig, type Params, SOFT, cloneParams, predict } from './model.js';
 import { Rng } from './rng.js';
 import { DEFAULT_TRAIN, type TrainOptions, trainHeads } from './train.js';
@@ -415,15 +415,4 @@ export function fineTuneHeads(base: HeadsModel, tune: Dataset, options: Partial<
     freezeShared: true,
   };
   return { config: base.config, params: trainHeads(tune, trainOptions, base.params).params };
-}
-
-function reTask(d: Dataset, tasks: readonly HeadTask[]): Dataset {
-  return {
-    ...d,
-    tasks: [...tasks],
-    labels: tasks.map((t) => {
-      const i = d.tasks.indexOf(t);
-      return i >= 0 ? (d.labels[i] as Int32Array) : new Int32Array(d.n).fill(-1);
-    }),
-  };
 }

@@ -165,6 +165,18 @@ export function subsetDataset(d: Dataset, indices: readonly number[]): Dataset {
   };
 }
 
+/** The dataset relabelled to `tasks` (labels for other tasks dropped, missing ones −1). */
+export function reTask(d: Dataset, tasks: readonly HeadTask[]): Dataset {
+  return {
+    ...d,
+    tasks: [...tasks],
+    labels: tasks.map((t) => {
+      const i = d.tasks.indexOf(t);
+      return i >= 0 ? (d.labels[i] as Int32Array) : new Int32Array(d.n).fill(-1);
+    }),
+  };
+}
+
 /** Per task, the number of samples per class (for summaries and class balancing). */
 export function classCounts(d: Dataset): Record<string, Record<string, number>> {
   return Object.fromEntries(

@@ -30,7 +30,15 @@ import type { ModelStore } from '../engine/sessions.js';
 import { ageMetrics, classMetrics } from '../eval/metrics.js';
 import { packageRoot } from '../paths.js';
 import { type NetworkPrediction, networkPredictions } from './baseline.js';
-import { type Dataset, type FlipMode, ageGroupYears, buildDataset, classCounts, concatDatasets } from './data.js';
+import {
+  type Dataset,
+  type FlipMode,
+  ageGroupYears,
+  buildDataset,
+  classCounts,
+  concatDatasets,
+  reTask,
+} from './data.js';
 import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
 import { type ModelConfig, type Params, predict, standardise } from './model.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
@@ -547,16 +555,4 @@ function combineParts(task: HeadTask, parts: readonly Attributes[][]): Attribute
       parts.map((p) => p[i] ?? {}),
     ),
   );
-}
-
-/** The dataset relabelled to `tasks` (labels for other tasks dropped, missing ones −1). */
-function reTask(d: Dataset, tasks: readonly HeadTask[]): Dataset {
-  return {
-    ...d,
-    tasks: [...tasks],
-    labels: tasks.map((t) => {
-      const i = d.tasks.indexOf(t);
-      return i >= 0 ? (d.labels[i] as Int32Array) : new Int32Array(d.n).fill(-1);
-    }),
-  };
 }
