@@ -11,25 +11,13 @@
  * (FaceFeatureExtractor.js, the expression net's backbone).
  */
 import path from 'node:path';
-import { type NamedTensor, loadFaceApiWeights, tensor } from './face-api-weights.js';
+import { type NamedTensor, hwioToOihw, loadFaceApiWeights, tensor } from './face-api-weights.js';
 import { type Dim, OnnxGraph } from './onnx-graph.js';
 
 type Weights = Map<string, NamedTensor>;
 type Padding = 'same' | 'valid';
 
 const MEAN_RGB = [122.782, 117.001, 104.298];
-
-/** TF conv filters HWIO [kh, kw, cin, cout] → ONNX OIHW [cout, cin, kh, kw]. */
-function hwioToOihw(t: NamedTensor): { data: Float32Array; dims: number[] } {
-  const [kh, kw, cin, cout] = t.shape as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let h = 0; h < kh; h++)
-    for (let w = 0; w < kw; w++)
-      for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++)
-          out[((o * cin + i) * kh + h) * kw + w] = t.data[((h * kw + w) * cin + i) * cout + o] as number;
-  return { data: out, dims: [cout, cin, kh, kw] };
-}
 
 /** TF depthwise filters [kh, kw, C, 1] → ONNX grouped-conv weights [C, 1, kh, kw]. */
 function depthwiseToOnnx(t: NamedTensor): { data: Float32Array; dims: number[] } {

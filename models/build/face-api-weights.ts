@@ -57,3 +57,15 @@ export function tensor(weights: Map<string, NamedTensor>, name: string): NamedTe
   if (!t) throw new Error(`missing weight ${name}`);
   return t;
 }
+
+/** TF conv filters HWIO [kh, kw, cin, cout] → ONNX OIHW [cout, cin, kh, kw]. */
+export function hwioToOihw(t: NamedTensor): { data: Float32Array; dims: number[] } {
+  const [kh, kw, cin, cout] = t.shape as [number, number, number, number];
+  const out = new Float32Array(t.data.length);
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++)
+          out[((o * cin + i) * kh + h) * kw + w] = t.data[((h * kw + w) * cin + i) * cout + o] as number;
+  return { data: out, dims: [cout, cin, kh, kw] };
+}

@@ -22,22 +22,10 @@
  * index [i, j] to the image box x = (2i + 1 … 2i + 12) / scale, y = (2j + 1 … 2j + 12) / scale.
  */
 import path from 'node:path';
-import { type NamedTensor, loadFaceApiWeights, tensor } from './face-api-weights.js';
+import { type NamedTensor, hwioToOihw, loadFaceApiWeights, tensor } from './face-api-weights.js';
 import { OnnxGraph } from './onnx-graph.js';
 
 type Weights = Map<string, NamedTensor>;
-
-/** TF conv filters HWIO [kh, kw, cin, cout] → ONNX OIHW [cout, cin, kh, kw]. */
-function hwioToOihw(t: NamedTensor): { data: Float32Array; dims: number[] } {
-  const [kh, kw, cin, cout] = t.shape as [number, number, number, number];
-  const out = new Float32Array(t.data.length);
-  for (let h = 0; h < kh; h++)
-    for (let w = 0; w < kw; w++)
-      for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++)
-          out[((o * cin + i) * kh + h) * kw + w] = t.data[((h * kw + w) * cin + i) * cout + o] as number;
-  return { data: out, dims: [cout, cin, kh, kw] };
-}
 
 /**
  * TF flattens NHWC activations (index (h·W + w)·C + c) before its FC layers; this graph flattens NCHW
