@@ -25,7 +25,11 @@ export const scanCommand: Command = {
     '--threads N         onnxruntime threads per worker (default 1: a core does more as a worker)',
     '--exclude <glob>    skip matching files or folders, e.g. "*.tmp", "Private/**" (repeatable)',
     '--json              print the scan summary as JSON',
-    ...analyzerFlags.help.filter((line) => /--(max-side|min-face|thresholds)/.test(line)),
+    ...analyzerFlags.help.filter(
+      (line, i, all) =>
+        /^--(max-side|min-face|thresholds|rotations)/.test(line) ||
+        (/^ /.test(line) && /^--rotations/.test(all[i - 1] ?? '')),
+    ),
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -41,6 +45,7 @@ export const scanCommand: Command = {
         'max-side': analyzerFlags.options['max-side'],
         'min-face': analyzerFlags.options['min-face'],
         thresholds: analyzerFlags.options.thresholds,
+        rotations: analyzerFlags.options.rotations,
       },
     });
     const folders = positionals.map((p) => existingFolderFlag(p));
