@@ -12,7 +12,6 @@ export class LearningState {
   /** A start or revert request is on its way. */
   pending = $state<'start' | 'revert' | null>(null);
 
-  readonly running = $derived(this.status?.running ?? null);
   readonly canStart = $derived((this.status?.canStart ?? false) && this.pending === null);
   readonly canRevert = $derived(
     (this.status?.previous ?? null) !== null && !this.status?.running && this.pending === null,
