@@ -39,11 +39,11 @@ import {
   concatDatasets,
   reTask,
 } from './data.js';
-import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
+import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet, evenlySpaced } from './embeddings.js';
 import { type ModelConfig, type Params, predict, standardise } from './model.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
 import { installHeads } from './store.js';
-import { predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
+import { DEFAULT_SVM, predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
 import { DEFAULT_TRAIN, type TrainOptions, type TrainResult, classWeights, trainHeads } from './train.js';
 
 export const SHARED_DATA = path.join(packageRoot(), '..', 'shared', 'data');
@@ -399,13 +399,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       const ti = train.tasks.indexOf(task);
       const labelled: number[] = [];
       (train.labels[ti] as Int32Array).forEach((y, i) => y >= 0 && labelled.push(i));
-      const chosen =
-        labelled.length <= options.svmLimit
-          ? labelled
-          : Array.from(
-              { length: options.svmLimit },
-              (_, k) => labelled[Math.floor((k * labelled.length) / options.svmLimit)] as number,
-            );
+      const chosen = evenlySpaced(labelled, options.svmLimit);
       const n = chosen.length;
       const raw = new Float32Array(n * train.dim);
       chosen.forEach((r, i) => raw.set(train.x.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim));
@@ -417,10 +411,9 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       // The same class balancing as the heads (C scaled per class).
       const cw = classWeights(train, options.train.balance)[ti];
       const svm = trainMulticlass(K, x, n, train.dim, labels, {
+        ...DEFAULT_SVM,
         C: options.svmC,
         gamma,
-        tolerance: 1e-3,
-        maxIterations: 1_000_000,
         ...(cw ? { classWeights: Array.from(cw) } : {}),
       });
       const devTi = dev.data.tasks.indexOf(task);
