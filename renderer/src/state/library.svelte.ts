@@ -4,6 +4,7 @@
  * throttled so that a running scan does not flood the back end.
  */
 import type { FaceSummary, Facets, FacetsBridge, Filter, PhotoSummary } from '../lib/api/index.js';
+import { isEmptyFilter } from '../lib/search.js';
 import { ResultList } from './result-list.svelte.js';
 
 type SetKey = 'ageGroups' | 'genders' | 'ethnicities' | 'emotions';
@@ -22,6 +23,8 @@ export function cleanFilter(filter: Filter): Filter {
 
 export class LibraryState {
   filter = $state<Filter>({});
+  /** A filter narrows the results (the views offer "Clear filters"). */
+  readonly filtered = $derived(!isEmptyFilter(this.filter));
   facets = $state<Facets | null>(null);
   target = $state<'photos' | 'faces'>('photos');
   /** Bumped when the filter changes: grids go back to the top. */
