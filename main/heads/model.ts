@@ -309,11 +309,6 @@ export interface StepResult {
   weights: number[];
 }
 
-/** Gradients of one mini-batch, same layout as the parameters. */
-export interface Grads {
-  params: Params;
-}
-
 /**
  * Loss and gradients of one batch. `runningLoss` (per task, updated here) stands in for a task's loss
  * in the weight unit's objective when the batch has no label for it.

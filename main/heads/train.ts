@@ -3,9 +3,7 @@
  * union of the training sets, cosine learning-rate decay, optional flip augmentation, class-balanced
  * loss, and equal or dynamic task weighting (main/heads/model.ts).
  */
-import { TASK_LABELS, type AttributeScore, type HeadTask } from '../engine/attributes/heads.js';
-import { AGE_GROUPS } from '../engine/attributes/labels.js';
-import { ageMetrics, classMetrics } from '../eval/metrics.js';
+import { TASK_LABELS } from '../engine/attributes/heads.js';
 import type { Dataset } from './data.js';
 import {
   Adam,
@@ -16,7 +14,6 @@ import {
   cloneParams,
   computeGradients,
   initParams,
-  predict,
   trainable,
   weightUnit,
 } from './model.js';
@@ -220,65 +217,3 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
   }
   return { config, params, history, seconds: (performance.now() - started) / 1000 };
 }
-
-/** Per-task dev scores of predicted probabilities. */
-export function scoreProbabilities(
-  d: Dataset,
-  probs: readonly (Float32Array | undefined)[],
-  ageYears: readonly number[],
-): Partial<Record<HeadTask, AttributeScore>> {
-  const out: Partial<Record<HeadTask, AttributeScore>> = {};
-  d.tasks.forEach((task, ti) => {
-    const p = probs[ti];
-    if (!p) return;
-    const labels = d.labels[ti] as Int32Array;
-    const K = TASK_LABELS[task].length;
-    const pairs: { truth: string; predicted: string; i: number }[] = [];
-    for (let i = 0; i < d.n; i++) {
-      const y = labels[i] as number;
-      if (y < 0) continue;
-      let best = 0;
-      for (let k = 1; k < K; k++) if ((p[i * K + k] as number) > (p[i * K + best] as number)) best = k;
-      pairs.push({ truth: TASK_LABELS[task][y] as string, predicted: TASK_LABELS[task][best] as string, i });
-    }
-    if (pairs.length === 0) return;
-    const m = classMetrics(TASK_LABELS[task], pairs);
-    const score: AttributeScore = {
-      accuracy: m.accuracy,
-      worstClassRecall: m.worstClassRecall,
-      perClassRecall: m.perClassRecall,
-      count: m.count,
-    };
-    if (task === 'age') {
-      const am = ageMetrics(
-        pairs.map(({ truth, predicted, i }) => {
-          let years = 0;
-          for (let k = 0; k < K; k++) years += (p[i * K + k] as number) * (ageYears[k] as number);
-          const truthYears = d.years[i] as number;
-          return {
-            ...(Number.isNaN(truthYears) ? {} : { years: truthYears }),
-            group: truth,
-            predictedYears: years,
-            predictedGroup: predicted,
-          };
-        }),
-      );
-      score.mae = am.mae;
-      score.accuracy = am.groupAccuracy;
-    }
-    out[task] = score;
-  });
-  return out;
-}
-
-export function evaluateHeads(
-  config: ModelConfig,
-  params: Params,
-  d: Dataset,
-  ageYears: readonly number[],
-): Partial<Record<HeadTask, AttributeScore>> {
-  return scoreProbabilities(d, predict(config, params, d.x, d.n), ageYears);
-}
-
-/** Years per age group: sanity for callers that have none. */
-export const AGE_GROUP_MIDPOINTS = AGE_GROUPS.map((_, g) => [1, 6, 15, 25, 35, 45, 55, 65, 78][g] as number);
