@@ -5,7 +5,7 @@
  * face, every network cut by that box); 'detect' is the largest MTCNN face of the mirror-extended crop
  * with each network's own recipe (as `facets eval --compare` frames detect mode).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FaceAnalyzer } from '../engine/analyzer.js';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES } from '../engine/attributes/labels.js';
@@ -13,7 +13,7 @@ import { NETWORKS } from '../engine/attributes/networks.js';
 import type { MtcnnDetector } from '../engine/detection/mtcnn.js';
 import { AreaSampler, toGrey } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
-import { cacheDir, shortHash } from './cache.js';
+import { cacheDir, fileStamp, shortHash } from './cache.js';
 import { frameFaces } from './embeddings.js';
 
 /** One network's estimate for one face, as probabilities in labels.ts order. */
@@ -32,11 +32,6 @@ interface PredictionFile {
   paths: string[];
   stamps: string[];
   rows: NetworkPrediction[];
-}
-
-function stamp(file: string): string {
-  const s = statSync(file);
-  return `${s.size}:${Math.round(s.mtimeMs)}`;
 }
 
 /** Predictions of `network` on the faces of `files` (one set under `root`), from the cache where present. */
@@ -63,7 +58,7 @@ export async function networkPredictions(
     : null;
   const known = new Map<string, NetworkPrediction>();
   cached?.paths.forEach((p, i) => known.set(`${p}|${cached.stamps[i]}`, cached.rows[i] as NetworkPrediction));
-  const stamps = files.map(stamp);
+  const stamps = files.map(fileStamp);
   const missing = files.map((_, i) => i).filter((i) => !known.has(`${files[i]}|${stamps[i]}`));
   const analyzer = new FaceAnalyzer(models);
   const detectors = new Map<number, MtcnnDetector>();

@@ -3,6 +3,7 @@
  * Nothing under it is ever committed: embeddings of research images stay on the machine that made them.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,4 +16,10 @@ export function cacheDir(): string {
 
 export function shortHash(text: string, length = 16): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** A file's size and mtime: with its path, the cache key of whatever was computed from it. */
+export function fileStamp(file: string): string {
+  const s = statSync(file);
+  return `${s.size}:${Math.round(s.mtimeMs)}`;
 }

@@ -7,7 +7,7 @@
  * `<cache>/embeddings/<model>@<sha12>/<framing>/<set hash>.{json,f32}`; the .f32 holds, per image, the
  * plain then the mirrored embedding.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { embedFaces, type FaceToEmbed, type HeadTask } from '../engine/attributes/heads.js';
@@ -18,7 +18,7 @@ import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
 import { type AttributeSample, loadEvalSet } from '../eval/datasets.js';
-import { cacheDir, shortHash } from './cache.js';
+import { cacheDir, fileStamp, shortHash } from './cache.js';
 
 /** How a face of a face-crop set is framed for the embedding network. */
 export interface Framing {
@@ -84,11 +84,6 @@ interface IndexFile {
   paths: string[];
   stamps: string[];
   detected: boolean[];
-}
-
-function stamp(file: string): string {
-  const s = statSync(file);
-  return `${s.size}:${Math.round(s.mtimeMs)}`;
 }
 
 function tableFiles(network: string, sha256: string, framing: string, root: string): { index: string; data: string } {
@@ -215,7 +210,7 @@ export async function extractEmbeddings(
   if (cached && cached.index.sha256 === sha256) {
     cached.index.paths.forEach((p, i) => known.set(`${p}|${cached.index.stamps[i]}`, i));
   }
-  const stamps = files.map(stamp);
+  const stamps = files.map(fileStamp);
   const missing = files.map((_, i) => i).filter((i) => !known.has(`${files[i]}|${stamps[i]}`));
   if (missing.length > 0 && options.cachedOnly) {
     throw new Error(
