@@ -1,6 +1,6 @@
 /** How attribute names and values read in the UI. */
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../../../main/engine/attributes/labels.js';
-import type { Attribute, FaceSummary, ShownValue } from './api/index.js';
+import type { Attribute, FaceSummary, HeadsInfo, ShownValue } from './api/index.js';
 
 export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS };
 
@@ -109,6 +109,11 @@ export function formatDate(iso: string | null): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return DATE.format(d);
+}
+
+/** Where a set of attribute heads came from, as the learning panel names it. */
+export function headsOrigin(origin: HeadsInfo['origin']): string {
+  return origin === 'corrections' ? 'fine-tuned on your corrections' : 'trained on research data';
 }
 
 export function formatBytes(n: number): string {
