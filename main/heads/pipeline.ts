@@ -185,46 +185,34 @@ export function scoreTask(
   if (ti < 0) return undefined;
   const labels = d.labels[ti] as Int32Array;
   const names = TASK_LABELS[task];
-  if (task === 'age') {
-    const pairs: Parameters<typeof ageMetrics>[0][number][] = [];
-    const cls: { truth: string; predicted: string }[] = [];
-    for (let i = 0; i < d.n; i++) {
-      const a = attrs[i]?.age;
-      if ((labels[i] as number) < 0 || !a) continue;
-      const years = d.years[i] as number;
-      const group = names[labels[i] as number] as string;
-      pairs.push({
-        ...(Number.isNaN(years) ? {} : { years }),
-        group,
-        predictedYears: a.years,
-        predictedGroup: a.group,
-      });
-      cls.push({ truth: group, predicted: a.group });
-    }
-    if (pairs.length === 0) return undefined;
-    const m = ageMetrics(pairs);
-    const c = classMetrics(names, cls);
-    return {
-      accuracy: m.groupAccuracy,
-      mae: m.mae,
-      worstClassRecall: c.worstClassRecall,
-      perClassRecall: c.perClassRecall,
-      count: m.count,
-    };
-  }
+  // Per labelled face with an estimate: true and predicted label (age: group), and for age the years.
   const pairs: { truth: string; predicted: string }[] = [];
+  const ages: Parameters<typeof ageMetrics>[0][number][] = [];
   for (let i = 0; i < d.n; i++) {
-    const a = attrs[i]?.[task];
-    if ((labels[i] as number) < 0 || !a) continue;
-    pairs.push({ truth: names[labels[i] as number] as string, predicted: a.label });
+    const a = attrs[i];
+    const predicted = task === 'age' ? a?.age?.group : a?.[task]?.label;
+    if ((labels[i] as number) < 0 || predicted === undefined) continue;
+    const truth = names[labels[i] as number] as string;
+    pairs.push({ truth, predicted });
+    if (a?.age && task === 'age') {
+      const years = d.years[i] as number;
+      ages.push({
+        ...(Number.isNaN(years) ? {} : { years }),
+        group: truth,
+        predictedYears: a.age.years,
+        predictedGroup: predicted,
+      });
+    }
   }
   if (pairs.length === 0) return undefined;
-  const m = classMetrics(names, pairs);
+  const c = classMetrics(names, pairs);
+  const m = task === 'age' ? ageMetrics(ages) : undefined;
   return {
-    accuracy: m.accuracy,
-    worstClassRecall: m.worstClassRecall,
-    perClassRecall: m.perClassRecall,
-    count: m.count,
+    accuracy: m ? m.groupAccuracy : c.accuracy,
+    ...(m ? { mae: m.mae } : {}),
+    worstClassRecall: c.worstClassRecall,
+    perClassRecall: c.perClassRecall,
+    count: c.count,
   };
 }
 
