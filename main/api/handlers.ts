@@ -20,7 +20,7 @@ function fail(where: string, message: string): never {
   throw new ApiError(`${where}: ${message}`, 400);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,5 +1,6 @@
 /** The `settings` table: the app's `Settings`, one JSON value per key, defaults for what is unset. */
 import type { Settings } from '../../api/contract.js';
+import { isRecord } from '../../api/handlers.js';
 import { DEFAULT_MTCNN } from '../../engine/detection/mtcnn.js';
 import { DEFAULT_DECODE } from '../../engine/image/decode.js';
 import type { Db } from '../db.js';
@@ -37,7 +38,7 @@ export class SettingsRepository {
       const fallback = (settings as unknown as Record<string, unknown>)[key];
       // A group stored by an older version lacks the fields added since: they keep their defaults.
       (settings as unknown as Record<string, unknown>)[key] =
-        isPlainObject(stored) && isPlainObject(fallback) ? { ...fallback, ...stored } : stored;
+        isRecord(stored) && isRecord(fallback) ? { ...fallback, ...stored } : stored;
     }
     return settings;
   }
@@ -51,8 +52,4 @@ export class SettingsRepository {
     })();
     return this.get();
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
