@@ -35,11 +35,6 @@ export function defaultPoolSize(
   return { workers: w, intraOpThreads: Math.max(1, intraOpThreads ?? 1) };
 }
 
-/** Starts the worker module: compiled JS as is; TypeScript sources (tests, tsx) through tsx's loader. */
-function spawnWorker(config: WorkerConfig): Worker {
-  return spawnModuleWorker('worker', config);
-}
-
 /**
  * Starts a worker thread on a module of this folder (`name` without extension): the compiled `.js`
  * as is, the TypeScript source (tests, tsx) through tsx's loader.
@@ -110,7 +105,7 @@ export class WorkerPool {
 
   private add(config: WorkerConfig): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = spawnWorker(config);
+      const worker = spawnModuleWorker('worker', config);
       this.spawned.push(worker);
       const slot: Slot = { worker, inFlight: new Map() };
       let ready = false;
