@@ -16,7 +16,7 @@
 import { HEAD_TASKS, type HeadTask, TASK_LABELS } from '../engine/attributes/heads.js';
 import { classMetrics } from '../eval/metrics.js';
 import { type Dataset, concatDatasets, reTask, subsetDataset } from './data.js';
-import { type ModelConfig, type Params, SOFT, cloneParams, predict } from './model.js';
+import { type ModelConfig, type Params, SOFT, argmaxRow, cloneParams, predict } from './model.js';
 import { Rng } from './rng.js';
 import { DEFAULT_TRAIN, type TrainOptions, trainHeads } from './train.js';
 
@@ -210,14 +210,7 @@ function anchorDataset(base: HeadsModel, anchors: readonly AnchorFace[], tasks: 
     const p = probs[ti] as Float32Array;
     const uses = (i: number) => ti >= 0 && (!anchors[i]?.tasks || (anchors[i]?.tasks as HeadTask[]).includes(task));
     labels.push(Int32Array.from({ length: n }, (_, i) => (uses(i) ? SOFT : -1)));
-    argmax.push(
-      Int32Array.from({ length: n }, (_, i) => {
-        if (!uses(i)) return -1;
-        let best = 0;
-        for (let k = 1; k < K; k++) if ((p[i * K + k] as number) > (p[i * K + best] as number)) best = k;
-        return best;
-      }),
-    );
+    argmax.push(Int32Array.from({ length: n }, (_, i) => (uses(i) ? argmaxRow(p, i, K) : -1)));
     soft.push(ti >= 0 ? p : undefined);
   }
   return {
@@ -251,9 +244,7 @@ export function scoreOnCorrections(heads: HeadsModel, d: Dataset): CorrectionSco
     for (let i = 0; i < d.n; i++) {
       const y = labels[i] as number;
       if (y < 0) continue;
-      let best = 0;
-      for (let k = 1; k < t.classes; k++)
-        if ((p[i * t.classes + k] as number) > (p[i * t.classes + best] as number)) best = k;
+      const best = argmaxRow(p, i, t.classes);
       pairs.push({ truth: TASK_LABELS[task][y] as string, predicted: TASK_LABELS[task][best] as string });
     }
     if (!pairs.length) return;

@@ -557,6 +557,14 @@ export class Sgd {
   }
 }
 
+/** The class of row `i` of an n × K probability table: the index of its largest value (the first on a tie). */
+export function argmaxRow(p: Float32Array, i: number, K: number): number {
+  const o = i * K;
+  let best = 0;
+  for (let k = 1; k < K; k++) if ((p[o + k] as number) > (p[o + best] as number)) best = k;
+  return best;
+}
+
 /** Probabilities per task for many inputs (inference), in batches. */
 export function predict(config: ModelConfig, p: Params, inputs: Float32Array, n: number, batch = 512): Float32Array[] {
   const D = config.inputDim;

@@ -40,7 +40,7 @@ import {
   reTask,
 } from './data.js';
 import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet, evenlySpaced } from './embeddings.js';
-import { type ModelConfig, type Params, predict, standardise } from './model.js';
+import { type ModelConfig, type Params, argmaxRow, predict, standardise } from './model.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
 import { installHeads } from './store.js';
 import { DEFAULT_SVM, predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
@@ -413,9 +413,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       const votes = predictMulticlass(svm, standardise(std, devRaw, devIdx.length, train.dim), devIdx.length, K2);
       const attrs: (Attributes | undefined)[] = new Array(dev.data.n);
       devIdx.forEach((r, i) => {
-        const v = votes.subarray(i * K2, (i + 1) * K2);
-        let best = 0;
-        for (let k = 1; k < K2; k++) if ((v[k] as number) > (v[best] as number)) best = k;
+        const best = argmaxRow(votes, i, K2);
         const onehot = Array.from({ length: K2 }, (_, k) => (k === best ? 1 : 0));
         // Age in years: the predicted group's representative age.
         attrs[r] = headsAttributes({ [task]: onehot }, { ageGroupYears: years, unseen }, ref('svm'));

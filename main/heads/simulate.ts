@@ -17,7 +17,7 @@ import {
 } from './corrections.js';
 import { type Dataset, buildDataset, concatDatasets, subsetDataset } from './data.js';
 import { type FramingName, embedSet, isFramingName } from './embeddings.js';
-import { predict } from './model.js';
+import { argmaxRow, predict } from './model.js';
 import { DEFAULT_DEV_SETS } from './pipeline.js';
 import { Rng } from './rng.js';
 import { activeHeadsBytes, readHeadsParams } from './store.js';
@@ -63,13 +63,7 @@ export async function simulateCorrections(
   const all = concatDatasets(parts);
   const probs = predict(base.config, base.params, all.x, all.n);
   const predicted = tasks.map((t, ti) =>
-    Int32Array.from({ length: all.n }, (_, i) => {
-      const K = TASK_LABELS[t].length;
-      const p = (probs[ti] as Float32Array).subarray(i * K, (i + 1) * K);
-      let best = 0;
-      for (let k = 1; k < K; k++) if ((p[k] as number) > (p[best] as number)) best = k;
-      return best;
-    }),
+    Int32Array.from({ length: all.n }, (_, i) => argmaxRow(probs[ti] as Float32Array, i, TASK_LABELS[t].length)),
   );
   // The simulated user's faces: the whole dev set, or (focus) one where a label the heads handle badly
   // makes up `share` of the faces (e.g. a family album of Black faces, which utkface-train lacks).
