@@ -167,8 +167,7 @@ export class Learning {
       worker.on('error', (err) => end(`The fine-tune failed: ${err.message}`));
       worker.on('exit', (code) => end(code === 0 ? null : `The fine-tune stopped unexpectedly (exit code ${code}).`));
     });
-    this.emit();
-    return this.status();
+    return this.emit();
   }
 
   revert(): LearningStatus {
@@ -182,8 +181,7 @@ export class Learning {
     } catch (err) {
       throw new ApiError(`Cannot revert: ${(err as Error).message}`, 409);
     }
-    this.emit();
-    return this.status();
+    return this.emit();
   }
 
   async close(): Promise<void> {
@@ -195,9 +193,12 @@ export class Learning {
     await this.finished;
   }
 
-  private emit(): void {
+  /** Sends the status to the UI and returns it. */
+  private emit(): LearningStatus {
     this.lastEmit = performance.now();
-    this.options.emit(this.status());
+    const status = this.status();
+    this.options.emit(status);
+    return status;
   }
 
   private result(record: LearnRecord, activeSha: string | null): LearningResult {
