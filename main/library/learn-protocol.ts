@@ -6,8 +6,6 @@ export interface LearnWorkerConfig {
   dbPath: string;
   headsDir: string;
   minCorrections: number;
-  /** Models folder (default: the engine's). */
-  modelsDir?: string;
   providers?: Provider[];
 }
 

@@ -18,7 +18,7 @@ function post(message: LearnFromWorker): void {
   port.postMessage(message);
 }
 
-const models = new ModelStore(config.modelsDir ?? modelsDir(), {
+const models = new ModelStore(modelsDir(), {
   ...(config.providers ? { providers: config.providers } : {}),
   intraOpThreads: 1,
 });
