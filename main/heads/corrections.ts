@@ -157,10 +157,7 @@ export function correctionsDataset(corrections: readonly Correction[], tasks: re
     samples.set(face, byEmbedding);
   }
   const list = [...samples.values()].flatMap((byEmbedding) => [...byEmbedding.values()]);
-  return fromRows(
-    list.map((e) => ({ face: e.face, embedding: e.embedding, labels: e.labels })),
-    tasks,
-  );
+  return fromRows(list, tasks);
 }
 
 function fromRows(

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { type EmbeddingSpec, type HeadTask, headsInput } from '../engine/attributes/heads.js';
+import { type EmbeddingSpec, HEAD_TASKS, type HeadTask, headsInput } from '../engine/attributes/heads.js';
 import type { Detection, Point } from '../engine/detection/mtcnn.js';
 import type { CropRecipe } from '../engine/faces/crop.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
@@ -259,7 +259,7 @@ export async function correctionsWithEmbeddings(
   const recipeOf = (task: HeadTask) => spec.taskRecipes?.[task] ?? spec.recipe;
   // Anchors: one sample per distinct recipe, for the tasks cut that way.
   const anchorRecipes = new Map<string, { recipe: CropRecipe; tasks: HeadTask[] }>();
-  for (const task of ['age', 'gender', 'ethnicity', 'emotion'] as HeadTask[]) {
+  for (const task of HEAD_TASKS) {
     const recipe = recipeOf(task);
     const key = JSON.stringify(recipe);
     anchorRecipes.set(key, { recipe, tasks: [...(anchorRecipes.get(key)?.tasks ?? []), task] });

@@ -250,7 +250,7 @@ function unseenLabels(train: Dataset): Partial<Record<HeadTask, string[]>> {
 }
 
 /** A candidate may serve an attribute only if it can output every label the dev set has. */
-function coversDev(task: HeadTask, score: AttributeScore | undefined, unseen: readonly string[]): boolean {
+function coversDev(score: AttributeScore | undefined, unseen: readonly string[]): boolean {
   if (!score) return false;
   const inDev = Object.keys(score.perClassRecall ?? {});
   return !inDev.some((l) => unseen.includes(l));
@@ -334,10 +334,9 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
   rows.push(defaultRow);
   timings['pretrained networks on dev (cached where present)'] = (clock() - t0) / 1000;
 
-  const headsRow = (weighting: string) => `heads, ${weighting === 'equal' ? 'equal' : weighting} weights`;
   const attrsByRun = new Map<string, Map<string, Attributes[]>>();
   for (const [weighting, r] of runs) {
-    const row: ResultRow = { candidate: headsRow(weighting), scores: {}, seconds: r.seconds };
+    const row: ResultRow = { candidate: `heads, ${weighting} weights`, scores: {}, seconds: r.seconds };
     const perDev = new Map<string, Attributes[]>();
     for (const dev of devSets)
       perDev.set(dev.name, headsDatasetAttributes(r.config, r.params, dev.data, { ageGroupYears: years, unseen }));
@@ -451,7 +450,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     ] as const) {
       const s = c[key];
       const gaps = key.startsWith('heads:') ? (unseen[task] ?? []) : [];
-      if (!s || !coversDev(task, s, gaps) || s.accuracy <= bar) continue;
+      if (!s || !coversDev(s, gaps) || s.accuracy <= bar) continue;
       if (s.accuracy > best) {
         best = s.accuracy;
         choice = name;

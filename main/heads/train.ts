@@ -135,8 +135,9 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
   };
   const { mean, invStd } = standardisation(train);
   const params = init ? cloneParams(init) : initParams(config, rng, mean, invStd);
-  const main = opts.freezeShared ? [...params.W, ...params.b] : trainable(params);
-  const gradsOf = (g: Params) => (opts.freezeShared ? [...g.W, ...g.b] : trainable(g));
+  // The arrays the optimiser moves (fine-tuning with freezeShared: the branches only), in one order.
+  const learnable = (p: Params) => (opts.freezeShared ? [...p.W, ...p.b] : trainable(p));
+  const main = learnable(params);
   const unit = weightUnit(params);
   const optimiser = opts.optimizer === 'adam' ? new Adam(main, opts.lr) : new Sgd(main, opts.lr);
   const unitOptimiser = new Adam(unit, opts.weightLr);
@@ -189,7 +190,7 @@ export function trainHeads(train: Dataset, opts: TrainOptions, init?: Params): T
         rng,
       );
       const lr = opts.lr * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps));
-      optimiser.step(main, gradsOf(grads), lr);
+      optimiser.step(main, learnable(grads), lr);
       if (opts.weighting !== 'equal') unitOptimiser.step(unit, weightUnit(grads));
       step++;
       batches++;
