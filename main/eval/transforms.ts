@@ -5,6 +5,7 @@
  * memory from the set's own (stored-orientation) pixels and their boxes moved with them.
  */
 import sharp from 'sharp';
+import { carryBox } from '../engine/detection/geometry.js';
 import { rotateImage, rotationGeometry } from '../engine/image/resample.js';
 import type { DetectionImage } from './datasets.js';
 
@@ -52,17 +53,7 @@ export function turnedSet(images: readonly DetectionImage[], degrees: number): D
 }
 
 function turnFace(f: Face, fromSource: (x: number, y: number) => [number, number], degrees: number): Face {
-  const [cx, cy] = fromSource((f.x1 + f.x2) / 2, (f.y1 + f.y2) / 2);
-  const hw = (f.x2 - f.x1) / 2;
-  const hh = (f.y2 - f.y1) / 2;
-  return {
-    ...f,
-    x1: cx - hw,
-    y1: cy - hh,
-    x2: cx + hw,
-    y2: cy + hh,
-    roll: (f.roll ?? 0) + (degrees * Math.PI) / 180,
-  };
+  return { ...carryBox(f, fromSource), roll: (f.roll ?? 0) + (degrees * Math.PI) / 180 };
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  carryBox,
   fix,
   nms,
   overlap,
@@ -77,4 +78,10 @@ test('P-Net cells map to image boxes with stride 2 and a 12-px window', () => {
     score: prob[11],
     offsets: [reg[20], reg[21], reg[22], reg[23]],
   });
+});
+
+test('carryBox: the box keeps its size around its mapped centre, and its other fields', () => {
+  const turnQuarter = (x: number, y: number): [number, number] => [100 - y, x]; // 90° clockwise in a 100-high image
+  const carried = carryBox({ x1: 20, y1: 30, x2: 60, y2: 70, score: 0.9 }, turnQuarter);
+  assert.deepEqual(carried, { x1: 30, y1: 20, x2: 70, y2: 60, score: 0.9 });
 });

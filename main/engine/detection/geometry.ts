@@ -139,3 +139,15 @@ export function pnetCandidates(
   }
   return out;
 }
+
+/**
+ * A box carried by a point mapping (into or out of a turned image): the same size around the mapped
+ * centre. A face box turned with the face is still the face's size, where the bounding box of the
+ * turned square would not be.
+ */
+export function carryBox<B extends Box>(box: B, map: (x: number, y: number) => [number, number]): B {
+  const [cx, cy] = map((box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2);
+  const hw = (box.x2 - box.x1) / 2;
+  const hh = (box.y2 - box.y1) / 2;
+  return { ...box, x1: cx - hw, y1: cy - hh, x2: cx + hw, y2: cy + hh };
+}

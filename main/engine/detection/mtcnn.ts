@@ -15,6 +15,7 @@ import {
   type Box,
   type Offsets,
   type ScoredBox,
+  carryBox,
   fix,
   nms,
   pnetCandidates,
@@ -235,18 +236,7 @@ export class MtcnnDetector {
   }
 }
 
-/**
- * A face found in a turned image, in the upright image's coordinates: landmarks mapped point by point;
- * the box keeps its size around the mapped centre (a face box turned with the face is still the face's
- * size, where the bounding box of the turned square would not be).
- */
+/** A face found in a turned image, in the upright image's coordinates (box carried, landmarks mapped). */
 function mapBack(d: Detection, toSource: (x: number, y: number) => [number, number]): Detection {
-  const [cx, cy] = toSource((d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2);
-  const hw = (d.box.x2 - d.box.x1) / 2;
-  const hh = (d.box.y2 - d.box.y1) / 2;
-  return {
-    box: { x1: cx - hw, y1: cy - hh, x2: cx + hw, y2: cy + hh },
-    score: d.score,
-    landmarks: d.landmarks.map(([x, y]) => toSource(x, y)),
-  };
+  return { box: carryBox(d.box, toSource), score: d.score, landmarks: d.landmarks.map(([x, y]) => toSource(x, y)) };
 }

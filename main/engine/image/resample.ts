@@ -158,21 +158,8 @@ export class AreaSampler {
     }
   }
 
-  private pixel(px: number, py: number, c: number): number {
-    const { data, width, height, channels } = this.image;
-    if (px < 0 || py < 0 || px >= width || py >= height) return 0;
-    return data[(py * width + px) * channels + c] as number;
-  }
-
   private bilinear(fx: number, fy: number, c: number): number {
-    const x0 = Math.floor(fx);
-    const y0 = Math.floor(fy);
-    const ax = fx - x0;
-    const ay = fy - y0;
-    return (
-      (1 - ay) * ((1 - ax) * this.pixel(x0, y0, c) + ax * this.pixel(x0 + 1, y0, c)) +
-      ay * ((1 - ax) * this.pixel(x0, y0 + 1, c) + ax * this.pixel(x0 + 1, y0 + 1, c))
-    );
+    return bilinearAt(this.image, fx, fy, c);
   }
 
   /**
@@ -286,6 +273,23 @@ export function toGrey(image: PixelImage): PixelImage {
   return { data: grey, width: image.width, height: image.height, channels: 1 };
 }
 
+/** Channel c at the continuous index-space point (fx, fy), bilinearly; outside the image reads as 0. */
+function bilinearAt(image: PixelImage, fx: number, fy: number, c: number): number {
+  const x0 = Math.floor(fx);
+  const y0 = Math.floor(fy);
+  const ax = fx - x0;
+  const ay = fy - y0;
+  return (
+    (1 - ay) * ((1 - ax) * pixelAt(image, x0, y0, c) + ax * pixelAt(image, x0 + 1, y0, c)) +
+    ay * ((1 - ax) * pixelAt(image, x0, y0 + 1, c) + ax * pixelAt(image, x0 + 1, y0 + 1, c))
+  );
+}
+
+function pixelAt(image: PixelImage, px: number, py: number, c: number): number {
+  const { data, width, height, channels } = image;
+  return px < 0 || py < 0 || px >= width || py >= height ? 0 : (data[(py * width + px) * channels + c] as number);
+}
+
 /** An image turned about its centre, and the way back to the source image's coordinates. */
 export interface RotatedImage {
   image: PixelImage;
@@ -321,7 +325,7 @@ export function rotationGeometry(
  * read as 0), sampling bilinearly. Used for the detector's extra passes on rolled faces.
  */
 export function rotateImage(source: PixelImage, degrees: number): RotatedImage {
-  const { data, width, height, channels } = source;
+  const { width, height, channels } = source;
   const geometry = rotationGeometry(width, height, degrees);
   const { width: outW, height: outH } = geometry;
   const out = new Uint8Array(outW * outH * channels);
@@ -331,24 +335,13 @@ export function rotateImage(source: PixelImage, degrees: number): RotatedImage {
   const [x10, y10] = geometry.toSource(1.5, 0.5);
   const [x01, y01] = geometry.toSource(0.5, 1.5);
   const [dxdu, dydu, dxdv, dydv] = [x10 - x00, y10 - y00, x01 - x00, y01 - y00];
-  const read = (px: number, py: number, c: number) =>
-    px < 0 || py < 0 || px >= width || py >= height ? 0 : (data[(py * width + px) * channels + c] as number);
   for (let v = 0; v < outH; v++) {
     let fx = x00 + v * dxdv - 0.5;
     let fy = y00 + v * dydv - 0.5;
     for (let u = 0; u < outW; u++, fx += dxdu, fy += dydu) {
-      const x0 = Math.floor(fx);
-      const y0 = Math.floor(fy);
-      if (x0 < -1 || y0 < -1 || x0 >= width || y0 >= height) continue;
-      const ax = fx - x0;
-      const ay = fy - y0;
+      if (fx < -1 || fy < -1 || fx >= width || fy >= height) continue; // wholly outside: stays 0
       const o = (v * outW + u) * channels;
-      for (let c = 0; c < channels; c++) {
-        const value =
-          (1 - ay) * ((1 - ax) * read(x0, y0, c) + ax * read(x0 + 1, y0, c)) +
-          ay * ((1 - ax) * read(x0, y0 + 1, c) + ax * read(x0 + 1, y0 + 1, c));
-        out[o + c] = Math.round(value);
-      }
+      for (let c = 0; c < channels; c++) out[o + c] = Math.round(bilinearAt(source, fx, fy, c));
     }
   }
   return { image: { data: out, width: outW, height: outH, channels }, ...geometry };
