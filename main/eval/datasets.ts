@@ -97,3 +97,9 @@ export function loadEvalSet(folder: string): EvalSet {
   }
   throw new Error(`${folder} is neither an attribute set (labels.csv) nor a detection set (annotations.json)`);
 }
+
+/** Up to `limit` items evenly spaced through the list (deterministic subsampling, as `facets eval --limit`). */
+export function evenlySpaced<T>(items: readonly T[], limit: number): T[] {
+  if (items.length <= limit) return [...items];
+  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
+}

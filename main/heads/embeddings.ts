@@ -17,7 +17,7 @@ import type { CropRecipe } from '../engine/faces/crop.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
-import { type AttributeSample, loadEvalSet } from '../eval/datasets.js';
+import { type AttributeSample, evenlySpaced, loadEvalSet } from '../eval/datasets.js';
 import { cacheDir, fileStamp, shortHash } from './cache.js';
 
 /** How a face of a face-crop set is framed for the embedding network. */
@@ -280,12 +280,6 @@ export async function extractEmbeddings(
     );
   }
   return { network, sha256, framing: framingName, dim, paths: [...files], detected, vectors };
-}
-
-/** Up to `limit` items evenly spaced through the list (deterministic subsampling, as `facets eval --limit`). */
-export function evenlySpaced<T>(items: readonly T[], limit: number): T[] {
-  if (items.length <= limit) return [...items];
-  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
 }
 
 /** A labelled set's samples and, per embedding network, its embedding table (from the cache where present). */

@@ -39,7 +39,8 @@ import {
   concatDatasets,
   reTask,
 } from './data.js';
-import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet, evenlySpaced } from './embeddings.js';
+import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
+import { evenlySpaced } from '../eval/datasets.js';
 import { type ModelConfig, type Params, argmaxRow, predict, standardise } from './model.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
 import { installHeads } from './store.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
-import { loadEvalSet } from '../../eval/datasets.js';
+import { evenlySpaced, loadEvalSet } from '../../eval/datasets.js';
 import { mosaicSet, turnedSet } from '../../eval/transforms.js';
 import { compareCandidates } from '../../eval/compare.js';
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
@@ -46,11 +46,7 @@ export const evalCommand: Command = {
     if (!['crop', 'detect', 'both'].includes(values.mode)) throw new Error(`--mode must be crop, detect or both`);
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
     const set = loadEvalSet(folder);
-    // Evenly spaced, so a quick check is not biased by the order of the files.
-    const subset = <T>(items: readonly T[]): T[] =>
-      items.length <= limit
-        ? [...items]
-        : Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
+    const subset = <T>(items: readonly T[]): T[] => evenlySpaced(items, limit);
     const tty = process.stderr.isTTY;
     const progress = (label: string) => (done: number, total: number) => {
       if (tty) process.stderr.write(`\r${label} ${done}/${total}`);
