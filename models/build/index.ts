@@ -26,7 +26,8 @@ const BUILDERS: Record<string, Builder> = {
   'tfjs-graph': (dir, entry) => {
     const json = Object.keys(entry.sourceFiles).find((f) => f.endsWith('.json'));
     if (!json) throw new Error(`${entry.name}: no model.json among its source files`);
-    return convertTfjsGraph(path.join(dir, json), { graphName: entry.name });
+    const extraOutputs = Object.fromEntries(entry.outputs.flatMap((o) => (o.node ? [[o.name, o.node]] : [])));
+    return convertTfjsGraph(path.join(dir, json), { graphName: entry.name, extraOutputs });
   },
 };
 

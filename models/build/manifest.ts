@@ -22,6 +22,8 @@ export interface OutputSpec {
   meaning: string;
   /** Class labels in output order, where the output is a classification. */
   labels?: string[];
+  /** TF.js graph models: the node an intermediate output (e.g. penultimate features) is read from. */
+  node?: string;
 }
 
 export interface ModelEntry {

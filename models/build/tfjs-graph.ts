@@ -81,6 +81,11 @@ export interface ConvertOptions {
   graphName: string;
   /** Written to the model's metadata_props (provenance, labels). */
   metadata?: Record<string, string>;
+  /**
+   * Intermediate tensors exposed as extra outputs (output name → TF node name), e.g. a network's
+   * penultimate activations as features for heads trained on top of it.
+   */
+  extraOutputs?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -138,7 +143,7 @@ export function convertTfjsGraph(modelJsonPath: string, options: ConvertOptions)
   const weights = loadWeights(path.dirname(modelJsonPath), model.weightsManifest ?? []);
   // GraphModel prefers userDefinedMetadata.signature over the top-level one (graph_model.js loadWithWeightMap).
   const signature = model.userDefinedMetadata?.signature ?? model.signature;
-  const converter = new Converter(options.graphName, nodes, weights, signature);
+  const converter = new Converter(options.graphName, nodes, weights, signature, options.extraOutputs ?? {});
   converter.convert();
   return converter.graph.toBytes(options.metadata ?? {});
 }
@@ -423,6 +428,7 @@ class Converter {
     nodes: TfNode[],
     private readonly weights: Map<string, ConstTensor>,
     signature: Signature | undefined,
+    extraOutputs: Record<string, string>,
   ) {
     this.graph = new OnnxGraph(graphName);
     for (const node of nodes) {
@@ -447,6 +453,10 @@ class Converter {
       for (const node of nodes) if (!consumed.has(node.name)) this.outputs.push({ key: node.name, node: node.name });
     }
     if (this.outputs.length === 0) throw new Error('tfjs-graph: the model has no outputs');
+    for (const [key, node] of Object.entries(extraOutputs)) {
+      if (!this.byName.has(node)) throw new Error(`tfjs-graph: extra output ${key}: no node "${node}"`);
+      this.outputs.push({ key, node });
+    }
     for (const o of this.outputs) this.reserved.add(o.key);
   }
 

@@ -13,6 +13,7 @@ import {
   ETHNICITIES,
   type Emotion,
   type Ethnicity,
+  type Ethnicity7,
   type Gender,
   ageGroupOf,
   argmaxLabel,
@@ -52,6 +53,8 @@ export interface Attributes {
   age?: AgeEstimate;
   gender?: GenderEstimate;
   ethnicity?: LabelEstimate<Ethnicity>;
+  /** FairFace's seven classes, where the heads estimate them; `ethnicity` is then their merge. */
+  ethnicity7?: LabelEstimate<Ethnicity7>;
   emotion?: LabelEstimate<Emotion>;
   /** Face embedding (descriptor), where the network is an embedding network. */
   embedding?: Float32Array;
@@ -73,6 +76,11 @@ export interface AttributeNetwork {
   recipe: CropRecipe;
   /** What this network can estimate. */
   provides: readonly (keyof Attributes)[];
+  /**
+   * The output holding the network's penultimate activations (an embedding network's embedding), the
+   * frozen features heads can be trained on (models/manifest.json records each one).
+   */
+  features?: string;
   /** Decodes face `i` of a batch. */
   decode(outputs: ort.InferenceSession.OnnxValueMapType, i: number, model: ModelRef): Attributes;
 }
@@ -139,6 +147,7 @@ const GEAR_AGE_BIN_RANGES: readonly [number, number][] = [
 
 export const NETWORKS: Record<string, AttributeNetwork> = {
   gear: {
+    features: 'features',
     model: 'gear',
     size: 198,
     grey: false,
@@ -164,6 +173,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     },
   },
   faceres: {
+    features: 'global_pooling/Mean',
     model: 'faceres',
     size: 224,
     grey: false,
@@ -194,6 +204,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     },
   },
   'faceapi-age-gender': {
+    features: 'features',
     model: 'faceapi-age-gender',
     size: 112,
     grey: false,
@@ -213,6 +224,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     },
   },
   'faceapi-expression': {
+    features: 'features',
     model: 'faceapi-expression',
     size: 112,
     grey: false,
@@ -231,6 +243,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     },
   },
   facenet128: {
+    features: 'embedding',
     model: 'facenet128',
     size: 150,
     grey: false,
