@@ -12,6 +12,7 @@ export const analyzerFlags = {
     greyscale: { type: 'boolean', default: false },
     assign: { type: 'string' },
     crop: { type: 'string' },
+    'no-close-ups': { type: 'boolean', default: false },
   },
   help: [
     '--max-side <px>     longest side analysed (default 1280; larger photos are shrunk on load)',
@@ -21,8 +22,10 @@ export const analyzerFlags = {
     '                    (default none; write --rotations=-35,35: the value starts with a dash)',
     "--greyscale         analyse in greyscale (the paper's variant)",
     '--assign k=net,…    which network serves an attribute, e.g. age=gear,emotion=faceapi-expression',
-    '--crop net=box:1.2  crop recipe per network: box, or aligned to a template (arcface, utkface, fer),',
-    '                    with a margin factor',
+    '--crop net=box:1.2  crop recipe per network: box, or aligned to a template (arcface, utkface, fer,',
+    '                    fairface), with a margin factor',
+    '--no-close-ups      where no face is found, do not look again in the photo mirror-extended at its',
+    '                    borders (the pass that finds faces cut by a tight crop or a close-up)',
   ],
 } as const;
 
@@ -38,6 +41,7 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
   const options: Partial<AnalyzerOptions> = { decode: {}, detection: {} };
   if (typeof values['max-side'] === 'string') options.decode!.maxSide = number('max-side', values['max-side']);
   if (values.greyscale === true) options.decode!.greyscale = true;
+  if (values['no-close-ups'] === true) options.closeUps = false;
   if (typeof values['min-face'] === 'string') options.detection!.minFaceSize = number('min-face', values['min-face']);
   if (typeof values.thresholds === 'string') {
     const t = values.thresholds.split(',').map((v) => number('thresholds', v));
@@ -62,8 +66,9 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
   if (typeof values.crop === 'string') {
     options.recipes = {};
     for (const pair of values.crop.split(',')) {
-      const m = /^([\w-]+)=(box|arcface|utkface|fer):([\d.]+)$/.exec(pair);
-      if (!m) throw new Error(`bad --crop entry "${pair}" (expected net=box:1.2 or net=utkface:1, arcface, fer)`);
+      const m = /^([\w-]+)=(box|arcface|utkface|fer|fairface):([\d.]+)$/.exec(pair);
+      if (!m)
+        throw new Error(`bad --crop entry "${pair}" (expected net=box:1.2 or net=utkface:1, arcface, fer, fairface)`);
       const [, net, how, margin] = m as unknown as [string, string, string, string];
       options.recipes[net] =
         how === 'box'

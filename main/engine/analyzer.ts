@@ -46,7 +46,18 @@ export interface AnalyzerOptions {
   recipes: Record<string, CropRecipe>;
   /** Also compute the 128-d embedding of every face. */
   embeddings: boolean;
+  /**
+   * Where the detector finds nothing, look again for one large face in the photo mirror-extended on every
+   * side: a close-up or a tight crop cuts the face at the border, where MTCNN misses it (measured on
+   * emotion-photos-dev in models/README.md). Only photos with no face pay for it, and little: the second
+   * pass searches only for faces at least CLOSE_UP_MIN_FACE of the photo's shorter side.
+   */
+  closeUps: boolean;
 }
+
+/** The close-up pass: mirror-extension on each side as a fraction of the longer side, smallest face sought. */
+const CLOSE_UP_PAD = 0.3;
+const CLOSE_UP_MIN_FACE = 0.3;
 
 export interface FaceBox {
   x: number;
@@ -116,6 +127,7 @@ export class FaceAnalyzer {
       assignment: options.assignment ?? measuredAssignment(DEFAULT_ASSIGNMENT),
       recipes: {},
       embeddings: false,
+      closeUps: true,
       ...options,
     };
     this.detector = new MtcnnDetector(models, this.options.detection);
@@ -148,12 +160,45 @@ export class FaceAnalyzer {
   ): Promise<{ faces: AnalyzedFace[]; detectMs: number; attributesMs: number }> {
     const t1 = performance.now();
     const sampler = new AreaSampler(image);
-    const detections = await this.detector.detect(image, sampler);
+    let detections = await this.detector.detect(image, sampler);
+    // Attributes are read where the faces were found: the photo, or its mirror-extended version.
+    let found = { image: image as PixelImage, sampler, faces: detections };
+    if (detections.length === 0 && this.options.closeUps) {
+      const closeUp = await this.detectCloseUps(image);
+      if (closeUp.faces.length > 0) {
+        found = closeUp;
+        detections = closeUp.faces.map((d) => shiftDetection(d, -closeUp.pad));
+      }
+    }
     const t2 = performance.now();
-    const attributes = await this.attributes(image, sampler, detections);
+    const attributes = await this.attributes(found.image, found.sampler, found.faces);
     const t3 = performance.now();
     const faces = detections.map((d, i) => this.describe(image, sampler, d, attributes[i] ?? {}));
     return { faces, detectMs: t2 - t1, attributesMs: t3 - t2 };
+  }
+
+  private readonly closeUpDetectors = new Map<number, MtcnnDetector>();
+
+  /** The close-up pass (AnalyzerOptions.closeUps): faces whose centre lies in the photo, in padded pixels. */
+  private async detectCloseUps(
+    image: PixelImage,
+  ): Promise<{ image: PixelImage; sampler: AreaSampler; faces: Detection[]; pad: number }> {
+    const pad = Math.round(CLOSE_UP_PAD * Math.max(image.width, image.height));
+    const padded = mirrorExtend(image, pad);
+    const minFaceSize = Math.max(20, Math.round(CLOSE_UP_MIN_FACE * Math.min(image.width, image.height)));
+    let detector = this.closeUpDetectors.get(minFaceSize);
+    if (!detector) {
+      detector = new MtcnnDetector(this.models, { ...this.options.detection, minFaceSize });
+      this.closeUpDetectors.set(minFaceSize, detector);
+    }
+    const sampler = new AreaSampler(padded);
+    const inside = (d: Detection) => {
+      const cx = (d.box.x1 + d.box.x2) / 2 - pad;
+      const cy = (d.box.y1 + d.box.y2) / 2 - pad;
+      return cx >= 0 && cy >= 0 && cx < image.width && cy < image.height;
+    };
+    const faces = (await detector.detect(padded, sampler)).filter(inside);
+    return { image: padded, sampler, faces, pad };
   }
 
   /**
@@ -266,6 +311,40 @@ export class FaceAnalyzer {
       quality: { faceSize, detectorScore: d.score, sharpness, uncertain: reasons.length > 0, reasons },
     };
   }
+}
+
+/** A detection moved by (dx, dx): from the mirror-extended photo's pixels back to the photo's. */
+function shiftDetection(d: Detection, delta: number): Detection {
+  return {
+    ...d,
+    box: { x1: d.box.x1 + delta, y1: d.box.y1 + delta, x2: d.box.x2 + delta, y2: d.box.y2 + delta },
+    landmarks: d.landmarks.map(([x, y]) => [x + delta, y + delta] as Point),
+  };
+}
+
+/** The image extended by `pad` pixels on every side, mirrored at the edges (edge pixel not repeated twice). */
+export function mirrorExtend(image: PixelImage, pad: number): PixelImage {
+  const { width: w, height: h, channels } = image;
+  const W = w + 2 * pad;
+  const H = h + 2 * pad;
+  const reflect = (i: number, n: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    let m = ((i % period) + period) % period;
+    if (m >= n) m = period - m;
+    return m;
+  };
+  const cols = Int32Array.from({ length: W }, (_, x) => reflect(x - pad, w) * channels);
+  const data = new Uint8Array(W * H * channels);
+  for (let y = 0; y < H; y++) {
+    const src = reflect(y - pad, h) * w * channels;
+    let o = y * W * channels;
+    for (let x = 0; x < W; x++) {
+      const c0 = src + (cols[x] as number);
+      for (let c = 0; c < channels; c++) data[o++] = image.data[c0 + c] as number;
+    }
+  }
+  return { data, width: W, height: H, channels };
 }
 
 /** "<source package version>+<first 12 hex of the ONNX sha256>", e.g. "3.0.4+1a2b3c4d5e6f". */

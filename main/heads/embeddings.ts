@@ -43,6 +43,24 @@ export const FRAMINGS = {
     runtime: { method: 'align', margin: 1, template: 'utkface' },
     runtimeByTask: { emotion: { method: 'align', margin: 1, template: 'fer' } },
   },
+  /**
+   * FairFace's own framing (the crop is the face, dlib-aligned with padding 0.25); at run time MTCNN
+   * landmarks aligned to the FairFace template for every task.
+   */
+  fairface: {
+    detect: false,
+    recipe: { method: 'box', margin: 1 },
+    runtime: { method: 'align', margin: 1, template: 'fairface' },
+  },
+  /**
+   * MTCNN landmarks aligned to the FairFace template, as the engine frames faces at run time for heads
+   * trained under `fairface`: scores sets of other framings (UTKFace) as the app will see them.
+   */
+  'align-fairface': {
+    detect: true,
+    recipe: { method: 'align', margin: 1, template: 'fairface' },
+    runtime: { method: 'align', margin: 1, template: 'fairface' },
+  },
   /** MTCNN landmarks aligned to the ArcFace template (the engine's facenet128 default). */
   'align-arcface': {
     detect: true,
@@ -131,6 +149,9 @@ function largest(faces: readonly Detection[]): Detection | undefined {
   return best;
 }
 
+/** The largest face MTCNN found in each mirror-padded crop (null: none), by file and stamp. */
+const detectedFaces = new Map<string, Detection | null>();
+
 /** A face of a face-crop set, framed: the image's sampler, the face, and whether MTCNN found it. */
 export type Framed = FaceToEmbed & { detected: boolean; side?: number };
 
@@ -171,9 +192,15 @@ export async function frameFaces(
     }),
   );
   if (detect) {
-    // MTCNN runs one image at a time (it batches within an image).
-    for (const f of faces) {
-      const found = largest(await detectorFor(f.side ?? 0).detect(f.sampler.image, f.sampler));
+    // MTCNN runs one image at a time (it batches within an image); each image once per process, however
+    // many embedding networks frame it.
+    for (const [i, f] of faces.entries()) {
+      const key = `${files[i]}|${fileStamp(files[i] as string)}`;
+      let found = detectedFaces.get(key);
+      if (found === undefined) {
+        found = largest(await detectorFor(f.side ?? 0).detect(f.sampler.image, f.sampler)) ?? null;
+        detectedFaces.set(key, found);
+      }
       if (found) Object.assign(f, { face: found, detected: true });
     }
   }
@@ -201,7 +228,7 @@ export async function extractEmbeddings(
   options: ExtractOptions = {},
 ): Promise<EmbeddingTable> {
   const net = NETWORKS[network];
-  if (!net?.provides.includes('embedding')) throw new Error(`${network} is not an embedding network`);
+  if (!net?.features) throw new Error(`${network} exposes no features`);
   const sha256 = models.entry(net.model).sha256;
   const framing: Framing = FRAMINGS[framingName];
   const tf = tableFiles(network, sha256, framingName, root);

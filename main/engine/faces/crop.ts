@@ -10,7 +10,7 @@ import type { Box } from '../detection/geometry.js';
 import type { Point } from '../detection/mtcnn.js';
 import { type AreaSampler, type Similarity, fitSimilarity, invertSimilarity } from '../image/resample.js';
 
-export type TemplateName = 'arcface' | 'utkface' | 'fer';
+export type TemplateName = 'arcface' | 'utkface' | 'fer' | 'fairface';
 
 export interface CropRecipe {
   method: 'box' | 'align';
@@ -28,6 +28,8 @@ export interface CropRecipe {
  *   networks. Mean MTCNN landmarks over the 386 of 400 evenly spaced utkface-train crops with exactly one
  *   face (measured with this engine; no dev data used).
  * - fer: the same for FER2013's 48×48 faces (315 of 400 fer2013-train crops).
+ * - fairface: the same for FairFace's 224×224 faces (dlib-aligned, padding 0.25: 369 of 400 evenly spaced
+ *   fairface-train crops, detector minimum face 40 px) — the framing of the shipped heads' training data.
  */
 export const TEMPLATES: Record<TemplateName, readonly Point[]> = {
   arcface: [
@@ -43,6 +45,13 @@ export const TEMPLATES: Record<TemplateName, readonly Point[]> = {
     [0.49, 0.5239],
     [0.3161, 0.689],
     [0.6718, 0.6894],
+  ],
+  fairface: [
+    [0.3254, 0.3004],
+    [0.6814, 0.2982],
+    [0.5002, 0.5137],
+    [0.3503, 0.6976],
+    [0.6568, 0.6959],
   ],
   fer: [
     [0.3172, 0.3918],
