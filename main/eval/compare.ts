@@ -36,6 +36,7 @@ export const COMPARE_RECIPES: Record<string, CropRecipe> = {
   'utkface×1.0': { method: 'align', margin: 1, template: 'utkface' },
   'utkface×1.15': { method: 'align', margin: 1.15, template: 'utkface' },
   'fer×1.0': { method: 'align', margin: 1, template: 'fer' },
+  'fairface×1.0': { method: 'align', margin: 1, template: 'fairface' },
 };
 
 const CANDIDATES: Record<CompareRow['attribute'], string[]> = {
@@ -182,4 +183,63 @@ function largest(faces: readonly Detection[]): Detection | undefined {
   const area = (d: Detection) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
   for (const f of faces) if (!best || area(f) > area(best)) best = f;
   return best;
+}
+
+/** A candidate × recipe over several dev sets: each set's accuracy, the worst and the mean. */
+export interface AcrossRow {
+  attribute: CompareRow['attribute'];
+  candidate: string;
+  recipe: string;
+  perSet: Record<string, { accuracy: number; count: number; worstClassRecall?: number; mae?: number }>;
+  worst: number;
+  mean: number;
+}
+
+/**
+ * Joins the comparisons of several dev sets: a candidate × recipe counts only where every set that labels
+ * its attribute scored it; `choices` per attribute maximise the worst set's accuracy (the mean breaks
+ * ties), never one set's figure.
+ */
+export function acrossSets(results: readonly { set: string; rows: readonly CompareRow[] }[]): {
+  rows: AcrossRow[];
+  choices: Partial<Record<CompareRow['attribute'], AcrossRow>>;
+} {
+  const byKey = new Map<string, AcrossRow>();
+  const setsFor = new Map<string, Set<string>>();
+  for (const { set, rows } of results) {
+    for (const r of rows) {
+      if (r.count === 0) continue;
+      setsFor.set(r.attribute, (setsFor.get(r.attribute) ?? new Set()).add(set));
+      const key = `${r.attribute}|${r.candidate}|${r.recipe}`;
+      const row = byKey.get(key) ?? {
+        attribute: r.attribute,
+        candidate: r.candidate,
+        recipe: r.recipe,
+        perSet: {},
+        worst: 0,
+        mean: 0,
+      };
+      row.perSet[set] = {
+        accuracy: r.accuracy,
+        count: r.count,
+        ...(r.worstClassRecall === undefined ? {} : { worstClassRecall: r.worstClassRecall }),
+        ...(r.mae === undefined ? {} : { mae: r.mae }),
+      };
+      byKey.set(key, row);
+    }
+  }
+  const rows = [...byKey.values()].filter(
+    (r) => Object.keys(r.perSet).length === (setsFor.get(r.attribute)?.size ?? 0),
+  );
+  for (const r of rows) {
+    const accs = Object.values(r.perSet).map((v) => v.accuracy);
+    r.worst = Math.min(...accs);
+    r.mean = accs.reduce((a, b) => a + b, 0) / accs.length;
+  }
+  const choices: Partial<Record<CompareRow['attribute'], AcrossRow>> = {};
+  for (const r of rows) {
+    const best = choices[r.attribute];
+    if (!best || r.worst > best.worst || (r.worst === best.worst && r.mean > best.mean)) choices[r.attribute] = r;
+  }
+  return { rows, choices };
 }

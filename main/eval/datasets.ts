@@ -12,6 +12,8 @@ export interface AttributeSample {
   ageGroup?: string;
   gender?: string;
   ethnicity?: string;
+  /** FairFace's seven classes (ETHNICITIES7), where the set has them. */
+  ethnicity7?: string;
   emotion?: string;
 }
 
@@ -72,6 +74,7 @@ export function loadEvalSet(folder: string): EvalSet {
       if (r['age_group']) s.ageGroup = r['age_group'];
       if (r['gender']) s.gender = r['gender'];
       if (r['ethnicity']) s.ethnicity = r['ethnicity'];
+      if (r['ethnicity7']) s.ethnicity7 = r['ethnicity7'];
       if (r['emotion']) s.emotion = r['emotion'];
       return s;
     });

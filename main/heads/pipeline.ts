@@ -57,6 +57,12 @@ export interface PipelineOptions {
   /** Embedding networks, concatenated. */
   networks: string[];
   framing: FramingName;
+  /**
+   * How the dev sets are framed (default: as the training sets). Heads trained on a set's own crops
+   * (`fairface`) are scored on faces framed as the engine frames them at run time (`align-fairface`:
+   * MTCNN, then the template), so sets framed differently from the training set score fairly.
+   */
+  devFraming?: FramingName;
   flip: FlipMode;
   train: TrainOptions;
   /** Also train with the other weighting (equal vs dynamic) for the comparison. */
@@ -111,7 +117,14 @@ interface LoadedSet {
 }
 
 function tasksOf(
-  samples: readonly { ageGroup?: string; age?: number; gender?: string; ethnicity?: string; emotion?: string }[],
+  samples: readonly {
+    ageGroup?: string;
+    age?: number;
+    gender?: string;
+    ethnicity?: string;
+    ethnicity7?: string;
+    emotion?: string;
+  }[],
 ): HeadTask[] {
   return HEAD_TASKS.filter((t) =>
     samples.some((s) => (t === 'age' ? s.ageGroup !== undefined || s.age !== undefined : s[t] !== undefined)),
@@ -124,6 +137,7 @@ async function loadSets(
   options: PipelineOptions,
   limit: number,
   flip: FlipMode,
+  framing: FramingName = options.framing,
 ): Promise<{ sets: LoadedSet[]; tasks: HeadTask[] }> {
   const loaded: {
     name: string;
@@ -134,7 +148,7 @@ async function loadSets(
   for (const folder of folders) {
     if (!existsSync(folder)) throw new Error(`${folder} does not exist`);
     const name = path.basename(folder);
-    const { root, samples, tables } = await embedSet(models, folder, options.networks, options.framing, {
+    const { root, samples, tables } = await embedSet(models, folder, options.networks, framing, {
       limit,
       ...(options.progress ? { progress: options.progress(`embedding ${name}`) } : {}),
     });
@@ -268,6 +282,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     options,
     Infinity,
     options.flip === 'none' ? 'none' : 'average',
+    options.devFraming ?? options.framing,
   );
   timings['embeddings (cached where present)'] = (clock() - t0) / 1000;
   const tasks = trainLoaded.tasks;
@@ -298,39 +313,54 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
   }
 
   const rows: ResultRow[] = [];
-  const candidates: Partial<Record<HeadTask, Record<string, AttributeScore>>> = {};
-  const record = (candidate: string, task: HeadTask, score: AttributeScore | undefined) => {
+  // Per task, candidate and dev set: its score. A candidate's figure for a task is its worst dev set's
+  // (acrossSets): the choice must hold on every face distribution, not on the one it was tuned on.
+  const perSet: Partial<Record<HeadTask, Record<string, Record<string, AttributeScore>>>> = {};
+  const rowKeys = new Map<ResultRow, Partial<Record<HeadTask, string>>>();
+  const record = (
+    row: ResultRow | null,
+    candidate: string,
+    task: HeadTask,
+    set: string,
+    score: AttributeScore | undefined,
+  ) => {
     if (!score) return;
-    (candidates[task] ??= {})[candidate] = score;
+    ((perSet[task] ??= {})[candidate] ??= {})[set] = score;
+    if (row) rowKeys.set(row, { ...rowKeys.get(row), [task]: candidate });
   };
-  const devFor = (task: HeadTask) =>
-    devSets.find((s) => (s.data.labels[s.data.tasks.indexOf(task)] ?? []).some((y) => y >= 0));
+  const devsFor = (task: HeadTask) =>
+    devSets.filter((s) => (s.data.labels[s.data.tasks.indexOf(task)] ?? []).some((y) => y >= 0));
 
   // Pretrained default networks on the same dev faces, same framing.
   t0 = clock();
-  const baselineFraming = FRAMINGS[options.framing].detect ? 'detect' : 'crop';
+  const baselineFraming = FRAMINGS[options.devFraming ?? options.framing].detect ? 'detect' : 'crop';
   // Per default network (or each member of a default ensemble), its attributes per dev face.
   const baseline = new Map<string, Attributes[][]>();
   const defaultRow: ResultRow = { candidate: 'pretrained (default networks)', scores: {} };
   for (const task of tasks) {
-    const net = DEFAULT_ASSIGNMENT[task];
-    const dev = devFor(task);
-    if (!net || !dev) continue;
-    const key = `${net}|${dev.name}`;
-    if (!baseline.has(key)) {
-      // A default such as 'emotion+faceapi-expression' is an ensemble: combined as the engine does.
-      const parts: Attributes[][] = [];
-      for (const part of net.split('+')) {
-        const preds = await networkPredictions(models, part, baselineFraming, dev.root, dev.data.paths, {
-          ...(options.progress ? { progress: options.progress(`${part} on ${dev.name}`) } : {}),
-        });
-        parts.push(preds.map((p) => predictionAttributes(p, part)));
+    const net = defaultNetwork(task);
+    if (!net) continue;
+    for (const dev of devsFor(task)) {
+      const key = `${net}|${dev.name}`;
+      if (!baseline.has(key)) {
+        // A default such as 'emotion+faceapi-expression' is an ensemble: combined as the engine does.
+        const parts: Attributes[][] = [];
+        for (const part of net.split('+')) {
+          const preds = await networkPredictions(models, part, baselineFraming, dev.root, dev.data.paths, {
+            ...(options.progress ? { progress: options.progress(`${part} on ${dev.name}`) } : {}),
+          });
+          parts.push(preds.map((p) => predictionAttributes(p, part)));
+        }
+        baseline.set(key, parts);
       }
-      baseline.set(key, parts);
+      record(
+        defaultRow,
+        `default:${net}`,
+        task,
+        dev.name,
+        scoreTask(task, dev.data, combineParts(task, baseline.get(key) as Attributes[][])),
+      );
     }
-    const score = scoreTask(task, dev.data, combineParts(task, baseline.get(key) as Attributes[][]));
-    record(`default:${net}`, task, score);
-    if (score) defaultRow.scores[task] = score;
   }
   rows.push(defaultRow);
   timings['pretrained networks on dev (cached where present)'] = (clock() - t0) / 1000;
@@ -343,18 +373,21 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       perDev.set(dev.name, headsDatasetAttributes(r.config, r.params, dev.data, { ageGroupYears: years, unseen }));
     attrsByRun.set(weighting, perDev);
     for (const task of tasks) {
-      const dev = devFor(task);
-      if (!dev) continue;
-      const score = scoreTask(task, dev.data, perDev.get(dev.name) as Attributes[]);
-      record(`heads:${weighting}`, task, score);
-      if (score) row.scores[task] = score;
+      for (const dev of devsFor(task))
+        record(
+          row,
+          `heads:${weighting}`,
+          task,
+          dev.name,
+          scoreTask(task, dev.data, perDev.get(dev.name) as Attributes[]),
+        );
     }
     rows.push(row);
   }
 
   // Which weighting to install: the better mean dev accuracy over the attributes.
   const meanAccuracy = (w: string) => {
-    const s = tasks.map((t) => candidates[t]?.[`heads:${w}`]?.accuracy ?? 0);
+    const s = tasks.map((t) => acrossSets(perSet[t]?.[`heads:${w}`])?.accuracy ?? 0);
     return s.reduce((a, b) => a + b, 0) / s.length;
   };
   const installed = [...runs.keys()].sort((a, b) => meanAccuracy(b) - meanAccuracy(a))[0] as string;
@@ -364,15 +397,14 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
   // Ensembles with the default network, per attribute.
   const ensembleRow: ResultRow = { candidate: `default network + heads (${installed})`, scores: {} };
   for (const task of tasks) {
-    const net = DEFAULT_ASSIGNMENT[task];
-    const dev = devFor(task);
-    if (!net || !dev) continue;
-    const base = baseline.get(`${net}|${dev.name}`) as Attributes[][];
-    // As the engine combines an assignment 'a+b+heads': every member with the same weight.
-    const mixed = combineParts(task, [...base, chosenAttrs.get(dev.name) as Attributes[]]);
-    const score = scoreTask(task, dev.data, mixed);
-    record(`${net}+heads`, task, score);
-    if (score) ensembleRow.scores[task] = score;
+    const net = defaultNetwork(task);
+    if (!net) continue;
+    for (const dev of devsFor(task)) {
+      const base = baseline.get(`${net}|${dev.name}`) as Attributes[][];
+      // As the engine combines an assignment 'a+b+heads': every member with the same weight.
+      const mixed = combineParts(task, [...base, chosenAttrs.get(dev.name) as Attributes[]]);
+      record(ensembleRow, `${net}+heads`, task, dev.name, scoreTask(task, dev.data, mixed));
+    }
   }
   rows.push(ensembleRow);
 
@@ -382,8 +414,8 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     const row: ResultRow = { candidate: 'SVM-RBF (one-vs-one, SMO)', scores: {} };
     const std = chosenRun.params;
     for (const task of tasks) {
-      const dev = devFor(task);
-      if (!dev) continue;
+      const devs = devsFor(task);
+      if (devs.length === 0) continue;
       const ti = train.tasks.indexOf(task);
       const labelled: number[] = [];
       (train.labels[ti] as Int32Array).forEach((y, i) => y >= 0 && labelled.push(i));
@@ -404,23 +436,23 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
         gamma,
         ...(cw ? { classWeights: Array.from(cw) } : {}),
       });
-      const devTi = dev.data.tasks.indexOf(task);
-      const devIdx: number[] = [];
-      (dev.data.labels[devTi] as Int32Array).forEach((y, i) => y >= 0 && devIdx.push(i));
-      const devRaw = new Float32Array(devIdx.length * train.dim);
-      devIdx.forEach((r, i) => devRaw.set(dev.data.x.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim));
-      const K2 = TASK_LABELS[task].length;
-      const votes = predictMulticlass(svm, standardise(std, devRaw, devIdx.length, train.dim), devIdx.length, K2);
-      const attrs: (Attributes | undefined)[] = new Array(dev.data.n);
-      devIdx.forEach((r, i) => {
-        const best = argmaxRow(votes, i, K2);
-        const onehot = Array.from({ length: K2 }, (_, k) => (k === best ? 1 : 0));
-        // Age in years: the predicted group's representative age.
-        attrs[r] = headsAttributes({ [task]: onehot }, { ageGroupYears: years, unseen }, ref('svm'));
-      });
-      const score = scoreTask(task, dev.data, attrs);
-      record('svm', task, score);
-      if (score) row.scores[task] = score;
+      for (const dev of devs) {
+        const devTi = dev.data.tasks.indexOf(task);
+        const devIdx: number[] = [];
+        (dev.data.labels[devTi] as Int32Array).forEach((y, i) => y >= 0 && devIdx.push(i));
+        const devRaw = new Float32Array(devIdx.length * train.dim);
+        devIdx.forEach((r, i) => devRaw.set(dev.data.x.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim));
+        const K2 = TASK_LABELS[task].length;
+        const votes = predictMulticlass(svm, standardise(std, devRaw, devIdx.length, train.dim), devIdx.length, K2);
+        const attrs: (Attributes | undefined)[] = new Array(dev.data.n);
+        devIdx.forEach((r, i) => {
+          const best = argmaxRow(votes, i, K2);
+          const onehot = Array.from({ length: K2 }, (_, k) => (k === best ? 1 : 0));
+          // Age in years: the predicted group's representative age.
+          attrs[r] = headsAttributes({ [task]: onehot }, { ageGroupYears: years, unseen }, ref('svm'));
+        });
+        record(row, 'svm', task, dev.name, scoreTask(task, dev.data, attrs));
+      }
       options.log(
         `SVM ${task}: ${n} samples, ${svm.pairs.length} pairs, ${svm.iterations} SMO iterations, ` +
           `${((clock() - started) / 1000).toFixed(1)} s (kernel, SMO, prediction)`,
@@ -431,14 +463,28 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     rows.push(row);
   }
 
+  const candidates: Partial<Record<HeadTask, Record<string, AttributeScore>>> = {};
+  for (const task of tasks) {
+    for (const [candidate, sets] of Object.entries(perSet[task] ?? {})) {
+      const score = acrossSets(sets);
+      if (score) (candidates[task] ??= {})[candidate] = score;
+    }
+  }
+  for (const [row, keys] of rowKeys) {
+    for (const [task, key] of Object.entries(keys) as [HeadTask, string][]) {
+      const score = candidates[task]?.[key];
+      if (score) row.scores[task] = score;
+    }
+  }
+
   // Per attribute: the default network, unless the heads or the ensemble beat it by more than the
   // sampling error of its dev accuracy (one standard error) — and can output every dev label.
   const dev: HeadsEntry['dev'] = {};
   for (const task of tasks) {
     const c = candidates[task];
-    const net = DEFAULT_ASSIGNMENT[task];
-    const set = devFor(task);
-    if (!c || !set) continue;
+    const net = defaultNetwork(task);
+    const sets = devsFor(task);
+    if (!c || sets.length === 0) continue;
     const def = c[`default:${net}`];
     const bar = def
       ? def.accuracy + Math.sqrt((def.accuracy * (1 - def.accuracy)) / Math.max(1, def.count))
@@ -460,7 +506,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     // Recorded under the names the engine's assignment uses.
     const named: Record<string, AttributeScore> = {};
     for (const [key, score] of Object.entries(c)) named[key === `heads:${installed}` ? 'heads' : key] = score;
-    dev[task] = { set: set.name, candidates: named, choice };
+    dev[task] = { set: sets.map((d) => d.name).join(','), candidates: named, choice };
   }
 
   const entry: Omit<HeadsEntry, 'file' | 'sha256'> = {
@@ -524,10 +570,28 @@ function runtimeByTask(
   return Object.keys(taskRecipes).length ? { taskRecipes } : undefined;
 }
 
+/**
+ * A candidate's score over several dev sets: its worst set's score (the figure selection maximises),
+ * with every set's score and the mean accuracy beside it.
+ */
+export function acrossSets(sets: Record<string, AttributeScore> | undefined): AttributeScore | undefined {
+  const entries = Object.entries(sets ?? {});
+  if (entries.length === 0) return undefined;
+  const [worstSet, worst] = entries.reduce((a, b) => (b[1].accuracy < a[1].accuracy ? b : a));
+  if (entries.length === 1) return worst;
+  const mean = entries.reduce((sum, [, s]) => sum + s.accuracy, 0) / entries.length;
+  return { ...worst, worstSet, mean, perSet: Object.fromEntries(entries) };
+}
+
+/** The pretrained network serving a task by default (none for the seven classes: only heads estimate them). */
+function defaultNetwork(task: HeadTask): string | null {
+  return task === 'ethnicity7' ? null : DEFAULT_ASSIGNMENT[task];
+}
+
 /** Per face, the members' estimates combined as the engine combines an ensemble assignment. */
 function combineParts(task: HeadTask, parts: readonly Attributes[][]): Attributes[] {
   const first = parts[0] ?? [];
-  if (parts.length === 1) return [...first];
+  if (parts.length === 1 || task === 'ethnicity7') return [...first];
   return first.map((_, i) =>
     combineEstimates(
       task,

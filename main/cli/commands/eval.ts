@@ -1,8 +1,9 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
 import { evenlySpaced, loadEvalSet } from '../../eval/datasets.js';
 import { mosaicSet, turnedSet } from '../../eval/transforms.js';
-import { compareCandidates } from '../../eval/compare.js';
+import { type CompareRow, acrossSets, compareCandidates } from '../../eval/compare.js';
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
@@ -11,7 +12,7 @@ const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toF
 
 export const evalCommand: Command = {
   name: 'eval',
-  usage: 'eval <folder> [--json] [--mode crop|detect|both] [--limit N]',
+  usage: 'eval <folder> [more folders with --compare] [--json] [--mode crop|detect|both] [--limit N]',
   summary: 'measure detection or attribute accuracy on a labelled set (labels.csv or annotations.json)',
   help: [
     'Detection sets: recall, precision and AP at IoU 0.4 and 0.5, false positives per image, pose subsets.',
@@ -24,7 +25,9 @@ export const evalCommand: Command = {
     '--mosaic <n>        detection sets: tile the photos n × n into one photo each (small faces in large',
     '                    photos; recall by face size shows what the analysis size costs)',
     '--compare           attribute sets: tabulate every candidate network × crop recipe, and ensembles',
-    '                    (--mode crop: recipes relative to the whole image; otherwise to the detected face)',
+    '                    (--mode crop: recipes relative to the whole image; otherwise to the detected face);',
+    '                    with several sets (eval a b c --compare), every candidate on each set, and per',
+    "                    attribute the choice that maximises the worst set's accuracy (the mean beside it)",
     ...analyzerFlags.help,
   ].join('\n'),
   async run(args) {
@@ -41,8 +44,9 @@ export const evalCommand: Command = {
         ...analyzerFlags.options,
       },
     });
-    const [folder] = positionals;
+    const [folder, ...more] = positionals;
     if (!folder) throw new Error('name an evaluation folder');
+    if (more.length > 0 && !values.compare) throw new Error('several folders are compared with --compare only');
     if (!['crop', 'detect', 'both'].includes(values.mode)) throw new Error(`--mode must be crop, detect or both`);
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
     const set = loadEvalSet(folder);
@@ -91,6 +95,39 @@ export const evalCommand: Command = {
     }
     const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
     const samples = subset(set.samples);
+    if (values.compare && more.length > 0) {
+      const compareMode = values.mode === 'crop' ? 'crop' : 'detect';
+      const results: { set: string; noFace: number; rows: CompareRow[] }[] = [];
+      for (const f of [folder, ...more]) {
+        const s = f === folder ? set : loadEvalSet(f);
+        if (s.kind !== 'attributes') throw new Error(`${f} is not an attribute set (labels.csv)`);
+        const name = path.basename(path.resolve(f));
+        const { rows, noFace } = await compareCandidates(analyzer, subset(s.samples), compareMode, progress(name));
+        results.push({ set: name, noFace, rows });
+      }
+      await analyzer.models.release();
+      const joined = acrossSets(results);
+      if (values.json) {
+        const noFace = Object.fromEntries(results.map((r) => [r.set, r.noFace]));
+        process.stdout.write(
+          `${JSON.stringify({ sets: results.map((r) => r.set), mode: compareMode, noFace, ...joined }, null, 2)}\n`,
+        );
+      } else {
+        const names = results.map((r) => r.set);
+        process.stdout.write(
+          `${compareMode} mode; no face found: ${results.map((r) => `${r.set} ${r.noFace}`).join(', ')}\n` +
+            `attribute  candidate                               recipe       ${names.map((n) => n.slice(0, 18).padStart(18)).join(' ')}    worst     mean\n`,
+        );
+        for (const r of joined.rows) {
+          const chosen = joined.choices[r.attribute] === r ? ' ← chosen' : '';
+          process.stdout.write(
+            `${r.attribute.padEnd(10)} ${r.candidate.padEnd(39)} ${r.recipe.padEnd(12)} ` +
+              `${names.map((n) => pct(r.perSet[n]?.accuracy).padStart(18)).join(' ')} ${pct(r.worst).padStart(8)} ${pct(r.mean).padStart(8)}${chosen}\n`,
+          );
+        }
+      }
+      return 0;
+    }
     if (values.compare) {
       const compareMode = values.mode === 'crop' ? 'crop' : 'detect';
       const { rows, noFace } = await compareCandidates(analyzer, samples, compareMode, progress('comparing'));
