@@ -3,6 +3,7 @@
  * Electron app (where models are extra resources next to app.asar).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,3 +43,22 @@ export function modelsDir(): string {
   }
   return path.join(packageRoot(), 'models');
 }
+
+/**
+ * The platform's application-data folder for Facets: everything Facets writes for the user (the default
+ * library, fine-tuned heads, settings, caches) lives here, never next to the shipped models, which are
+ * read-only in a packaged app (inside an AppImage or a signed .app, and replaced on update).
+ */
+export function appDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = env['HOME'] ?? os.homedir();
+  switch (platform) {
+    case 'win32':
+      return path.win32.join(env['APPDATA'] ?? path.win32.join(home, 'AppData', 'Roaming'), APP_FOLDER);
+    case 'darwin':
+      return path.posix.join(home, 'Library', 'Application Support', APP_FOLDER);
+    default:
+      return path.posix.join(env['XDG_DATA_HOME'] || path.posix.join(home, '.local', 'share'), APP_FOLDER);
+  }
+}
+
+const APP_FOLDER = 'Facets';

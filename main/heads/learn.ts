@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HEAD_TASKS, type HeadTask, type HeadsEntry, headsDir } from '../engine/attributes/heads.js';
+import { HEAD_TASKS, type HeadTask, type HeadsEntry, activeHeadsDir, headsDir } from '../engine/attributes/heads.js';
 import type { ModelStore } from '../engine/sessions.js';
 import { DEFAULT_FINE_TUNE, type FineTuneResult, fineTuneOnCorrections } from './corrections.js';
 import { correctionsWithEmbeddings } from './library-corrections.js';
@@ -75,7 +75,7 @@ export function writeLearnRecord(record: LearnRecord, dir: string = headsDir()):
 }
 
 export interface LearnOptions {
-  /** Heads folder (default: FACETS_HEADS_DIR or models/heads). */
+  /** The user's heads folder (default: FACETS_HEADS_DIR or heads/ in the application-data folder). */
   dir?: string;
   /** Refuse below this many corrections (default 200: the learning curve in models/README.md). */
   minCorrections?: number;
@@ -126,7 +126,8 @@ export async function fineTuneLibrary(
 ): Promise<LearnOutcome> {
   const dir = options.dir ?? headsDir();
   const startedAt = new Date().toISOString();
-  const { entry, bytes } = activeHeadsBytes(dir);
+  // The base: the user's heads, else the shipped ones ([Note: heads in use]); the result goes to `dir`.
+  const { entry, bytes } = activeHeadsBytes(activeHeadsDir(dir));
   const base = readHeadsParams(bytes);
   const seed = options.seed ?? DEFAULT_FINE_TUNE.seed;
   options.progress?.({ stage: 'embedding', done: 0, total: 0 });

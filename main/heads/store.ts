@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type HeadsEntry, type HeadsManifest, headsDir, readHeadsManifest } from '../engine/attributes/heads.js';
+import {
+  type HeadsEntry,
+  type HeadsManifest,
+  headsDir,
+  readHeadsManifest,
+  shippedHeadsDir,
+} from '../engine/attributes/heads.js';
 import type { ModelConfig, Params } from './model.js';
 import { decodeHeadsOnnx } from './onnx.js';
 
@@ -45,10 +51,21 @@ export function installHeads(
   return full;
 }
 
-/** Restores the previous heads; the reverted-from ones are dropped. Returns the now-active entry. */
+/**
+ * Restores the previous heads; the reverted-from ones are dropped. Returns the now-active entry. The
+ * user's first heads revert to the shipped ones ([Note: heads in use]): the user's folder is left with
+ * none active.
+ */
 export function revertHeads(dir: string = headsDir()): HeadsEntry {
   const manifest = readHeadsManifest(dir);
   const [previous, ...rest] = manifest?.history ?? [];
+  const shipped = shippedHeadsDir();
+  const fallback = shipped && shipped !== dir ? readHeadsManifest(shipped)?.active : undefined;
+  if (manifest?.active && !previous && fallback) {
+    writeManifest(dir, { version: 1, active: null, history: [] });
+    rmSync(path.join(dir, manifest.active.file), { force: true });
+    return fallback;
+  }
   if (!manifest || !previous) throw new Error(`no earlier heads to revert to in ${dir}`);
   if (!existsSync(path.join(dir, previous.file)))
     throw new Error(`the earlier heads' file ${previous.file} is missing`);

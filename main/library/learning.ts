@@ -20,7 +20,14 @@ import type {
   LearningResult,
   LearningStatus,
 } from '../api/contract.js';
-import { HEAD_TASKS, type HeadTask, type HeadsEntry, readHeadsManifest } from '../engine/attributes/heads.js';
+import {
+  HEAD_TASKS,
+  type HeadTask,
+  type HeadsEntry,
+  activeHeadsDir,
+  readHeadsManifest,
+  shippedHeadsDir,
+} from '../engine/attributes/heads.js';
 import type { Provider } from '../engine/sessions.js';
 import { DEFAULT_FINE_TUNE } from '../heads/corrections.js';
 import { type LearnRecord, readLearnRecord } from '../heads/learn.js';
@@ -33,7 +40,7 @@ import { spawnModuleWorker } from './worker-pool.js';
 /** Progress events at most this often while faces are embedded. */
 const PROGRESS_EVERY_MS = 250;
 
-const ATTRIBUTE_OF: Record<HeadTask, Attribute> = {
+const ATTRIBUTE_OF: Partial<Record<HeadTask, Attribute>> = {
   age: 'ageGroup',
   gender: 'gender',
   ethnicity: 'ethnicity',
@@ -81,7 +88,9 @@ export class Learning {
   }
 
   status(): LearningStatus {
-    const dir = this.options.headsDir;
+    // The heads in use: the user's, else the shipped ones ([Note: heads in use]).
+    const dir = activeHeadsDir(this.options.headsDir);
+    const shipped = shippedHeadsDir();
     let heads: HeadsInfo | null = null;
     let previous: HeadsInfo | null = null;
     let headsProblem: string | null = null;
@@ -97,6 +106,10 @@ export class Learning {
       }
       const earlier = manifest?.history[0];
       if (earlier && existsSync(path.join(dir, earlier.file))) previous = info(earlier);
+      else if (active && shipped && dir !== shipped) {
+        const fallback = readHeadsManifest(shipped)?.active;
+        if (fallback) previous = info(fallback);
+      }
     } catch (err) {
       headsProblem = `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`;
     }
@@ -105,14 +118,14 @@ export class Learning {
       if (row.attribute in perAttribute) perAttribute[row.attribute as Attribute] = row.n;
     }
     const total = Object.values(perAttribute).reduce((a, b) => a + b, 0);
-    const record = readLearnRecord(dir);
+    const record = readLearnRecord(this.options.headsDir);
     const blocked = this.running
       ? 'A fine-tune is running.'
       : headsProblem
         ? `The heads cannot be used: ${headsProblem}. Train them again with \`npx facets train-heads\`.`
         : !heads
-          ? 'No heads are installed. Facets learns by fine-tuning its heads, which are trained on research data ' +
-            'with `npx facets train-heads` and are not shipped with Facets: train them once, then come back here.'
+          ? 'No heads are installed: the heads that ship with Facets are missing from its models folder ' +
+            '(reinstall Facets, or train heads with `npx facets train-heads`).'
           : total < this.minimum
             ? `${total} of ${this.minimum} corrections: correct ${this.minimum - total} more ` +
               `face attribute${this.minimum - total === 1 ? '' : 's'} first.`
@@ -205,9 +218,10 @@ export class Learning {
     const attributes: LearningAttributeResult[] = [];
     for (const task of HEAD_TASKS) {
       const a = record.attributes[task];
-      if (!a) continue;
+      const attribute = ATTRIBUTE_OF[task];
+      if (!a || !attribute) continue;
       attributes.push({
-        attribute: ATTRIBUTE_OF[task],
+        attribute,
         before: a.before,
         after: a.after,
         count: a.count,

@@ -13,25 +13,36 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { modelsDir, packageVersion } from '../../paths.js';
+import { appDataDir, modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';
 import { type CropRecipe, cropFace } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
 import type { ModelStore } from '../sessions.js';
-import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS, type AgeGroup, argmaxLabel } from './labels.js';
+import {
+  AGE_GROUPS,
+  EMOTIONS,
+  ETHNICITIES,
+  ETHNICITIES7,
+  GENDERS,
+  type AgeGroup,
+  ETHNICITY7_TO_5,
+  argmaxLabel,
+  mergeEthnicity7,
+} from './labels.js';
 import { type Attributes, type ModelRef, NETWORKS, genderFromMale } from './networks.js';
 
 /** The name an assignment uses for the heads, alone ('heads') or in an ensemble ('gear+heads'). */
 export const HEADS_NETWORK = 'heads';
 
-export type HeadTask = 'age' | 'gender' | 'ethnicity' | 'emotion';
-export const HEAD_TASKS: readonly HeadTask[] = ['age', 'gender', 'ethnicity', 'emotion'];
+export type HeadTask = 'age' | 'gender' | 'ethnicity' | 'ethnicity7' | 'emotion';
+export const HEAD_TASKS: readonly HeadTask[] = ['age', 'gender', 'ethnicity', 'ethnicity7', 'emotion'];
 
 /** Output labels of each task, in the heads' output order (main/engine/attributes/labels.ts). */
 export const TASK_LABELS: Record<HeadTask, readonly string[]> = {
   age: AGE_GROUPS,
   gender: GENDERS,
   ethnicity: ETHNICITIES,
+  ethnicity7: ETHNICITIES7,
   emotion: EMOTIONS,
 };
 
@@ -40,6 +51,7 @@ export const TASK_OUTPUTS: Record<HeadTask, string> = {
   age: 'age_group',
   gender: 'gender',
   ethnicity: 'ethnicity',
+  ethnicity7: 'ethnicity7',
   emotion: 'emotion',
 };
 
@@ -71,6 +83,11 @@ export interface AttributeScore {
   perClassRecall?: Record<string, number>;
   mae?: number;
   count: number;
+  /** Scored on several dev sets: the figures above are the worst set's (`worstSet`); each set's here. */
+  perSet?: Record<string, AttributeScore>;
+  worstSet?: string;
+  /** Mean accuracy over the dev sets. */
+  mean?: number;
 }
 
 export interface HeadsEntry {
@@ -109,10 +126,45 @@ export interface HeadsManifest {
   history: HeadsEntry[];
 }
 
-/** The heads folder: FACETS_HEADS_DIR, else `heads/` in the models folder. */
+/**
+ * The user's heads folder — heads trained locally (`facets train-heads`) and fine-tuned on the user's
+ * corrections: FACETS_HEADS_DIR, else `heads/` in the application-data folder (user state never goes
+ * next to the shipped models, which are read-only in a packaged app).
+ */
 export function headsDir(): string {
   const fromEnv = process.env['FACETS_HEADS_DIR'];
-  return fromEnv ? path.resolve(fromEnv) : path.join(modelsDir(), 'heads');
+  return fromEnv ? path.resolve(fromEnv) : path.join(appDataDir(), 'heads');
+}
+
+/**
+ * The heads that ship with Facets (models/shipped: trained only on FairFace, CC BY 4.0, rebuilt by
+ * `facets train-heads --recipe shipped`); read-only. FACETS_SHIPPED_HEADS=off ignores them (to measure
+ * the pretrained networks alone).
+ */
+export function shippedHeadsDir(): string | null {
+  if (process.env['FACETS_SHIPPED_HEADS'] === 'off') return null;
+  return path.join(modelsDir(), 'shipped');
+}
+
+function hasActiveHeads(dir: string): boolean {
+  try {
+    const active = readHeadsManifest(dir)?.active;
+    return !!active && existsSync(path.join(dir, active.file));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * [Note: heads in use] The folder of the heads the engine uses: the user's own (a fine-tune or locally
+ * trained heads) when it has active heads, else the shipped heads, else the user's (empty) folder.
+ * Fine-tuning starts from these and always installs into the user's folder (headsDir); reverting the
+ * user's first heads falls back to the shipped ones.
+ */
+export function activeHeadsDir(user: string = headsDir()): string {
+  if (hasActiveHeads(user)) return user;
+  const shipped = shippedHeadsDir();
+  return shipped && hasActiveHeads(shipped) ? shipped : user;
 }
 
 export function readHeadsManifest(dir: string = headsDir()): HeadsManifest | null {
@@ -126,7 +178,10 @@ export function readHeadsManifest(dir: string = headsDir()): HeadsManifest | nul
  * heads (or an ensemble with them) when heads are present and their recorded dev accuracy beats the
  * default network's.
  */
-export function measuredAssignment<A extends Record<HeadTask, string | null>>(base: A, dir: string = headsDir()): A {
+export function measuredAssignment<A extends Partial<Record<HeadTask, string | null>>>(
+  base: A,
+  dir: string = activeHeadsDir(),
+): A {
   let manifest: HeadsManifest | null;
   try {
     manifest = readHeadsManifest(dir);
@@ -137,8 +192,9 @@ export function measuredAssignment<A extends Record<HeadTask, string | null>>(ba
   if (!active || !existsSync(path.join(dir, active.file))) return base;
   const result = { ...base };
   for (const task of HEAD_TASKS) {
+    if (!(task in base)) continue; // ethnicity7 serves through ethnicity's assignment
     const dev = active.dev[task];
-    const current = base[task];
+    const current = base[task as keyof A] as string | null;
     if (!dev || current === null || !dev.choice.split('+').includes(HEADS_NETWORK)) continue;
     const chosen = dev.candidates[dev.choice]?.accuracy;
     const baseline = dev.candidates[`default:${current}`]?.accuracy;
@@ -186,7 +242,8 @@ export async function embedFaces(
   mirrored: boolean,
 ): Promise<{ plain: Float32Array[]; mirrored: Float32Array[] }> {
   const net = NETWORKS[network];
-  if (!net?.provides.includes('embedding')) throw new Error(`${network} is not an embedding network`);
+  const features = net?.features;
+  if (!net || !features) throw new Error(`${network} exposes no features`);
   if (faces.length === 0) return { plain: [], mirrored: [] };
   const loaded = await models.load(net.model);
   const channels = net.grey ? 1 : 3;
@@ -205,12 +262,11 @@ export async function embedFaces(
   const outputs = await loaded.session.run({
     [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length * copies, net.size, net.size, channels]),
   });
-  const ref: ModelRef = { name: net.model, version: '' };
-  const rows = Array.from({ length: faces.length * copies }, (_, i) => {
-    const e = net.decode(outputs, i, ref).embedding;
-    if (!e) throw new Error(`${network} gave no embedding`);
-    return e;
-  });
+  const out = outputs[features];
+  if (!out) throw new Error(`${network} gave no ${features} output`);
+  const dim = (out.dims as number[]).slice(1).reduce((a, b) => a * b, 1);
+  const data = out.data as Float32Array;
+  const rows = Array.from({ length: faces.length * copies }, (_, i) => data.slice(i * dim, (i + 1) * dim));
   return { plain: rows.slice(0, faces.length), mirrored: rows.slice(faces.length) };
 }
 
@@ -266,12 +322,26 @@ export function headsAttributes(
     const male = gender[0] as number;
     out.gender = genderFromMale(male, model);
   }
-  if (probabilities.ethnicity) {
+  // [Note: seven classes] The five come from the five-way branch (what the filters use and the user's
+  // corrections fine-tune); the seven-class branch refines the shown five (its probabilities within the
+  // shown class), or gives the five as its merge where the heads have no five-way branch.
+  const seven = probabilities.ethnicity7;
+  const five = probabilities.ethnicity ?? (seven ? mergeEthnicity7(seven) : undefined);
+  if (five) {
     const unseen = entry.unseen.ethnicity as (typeof ETHNICITIES)[number][] | undefined;
     out.ethnicity = {
-      ...argmaxLabel(ETHNICITIES, probabilities.ethnicity),
+      ...argmaxLabel(ETHNICITIES, five),
       model,
       ...(unseen?.length ? { unseen } : {}),
+    };
+  }
+  if (seven) {
+    const shown = out.ethnicity?.label;
+    const within = ETHNICITIES7.map((l, i) => (shown && ETHNICITY7_TO_5[l] !== shown ? 0 : (seven[i] as number)));
+    const total = within.reduce((a, b) => a + b, 0);
+    out.ethnicity7 = {
+      ...argmaxLabel(ETHNICITIES7, total > 0 ? within.map((p) => p / total) : Array.from(seven)),
+      model,
     };
   }
   if (probabilities.emotion) out.emotion = { ...argmaxLabel(EMOTIONS, probabilities.emotion), model };
@@ -287,7 +357,7 @@ interface LoadedHeads {
 const loadedHeads = new Map<string, Promise<LoadedHeads>>();
 
 /** The active heads of a heads folder, verified against the manifest's sha256 (one session per file). */
-export function loadHeads(dir: string = headsDir()): Promise<LoadedHeads> {
+export function loadHeads(dir: string = activeHeadsDir()): Promise<LoadedHeads> {
   const manifest = readHeadsManifest(dir);
   const entry = manifest?.active;
   if (!entry) {
@@ -342,7 +412,7 @@ export async function runHeads(
   models: ModelStore,
   sampler: AreaSampler,
   faces: readonly Detection[],
-  dir: string = headsDir(),
+  dir: string = activeHeadsDir(),
 ): Promise<Attributes[]> {
   const heads = await loadHeads(dir);
   const spec = heads.entry.embedding;
