@@ -70,6 +70,8 @@ export interface ExportOptions {
   /** Works out what would change, writes nothing. */
   dryRun?: boolean;
   onProgress?: (done: number, total: number, item: ExportItem) => void;
+  /** Checked between photos: true stops the export there (the app closing). */
+  shouldStop?: () => boolean;
 }
 
 export interface ExportSummary {
@@ -148,6 +150,7 @@ export class XmpService {
     const items: ExportItem[] = [];
     const claimed = new Map<string, string>();
     for (const photo of photos) {
+      if (options.shouldStop?.()) break;
       const sidecar = sidecarPath(photo.path, naming);
       const item = await this.exportPhoto(photo, sidecar, claimed, settings, options.dryRun ?? false);
       counts[item.action]++;
@@ -280,19 +283,23 @@ export class XmpService {
   }
 
   /** After a scan: names imported from the changed photos; their sidecars written when kept up to date. */
-  async afterScan(photoIds: readonly number[]): Promise<{ imported: ImportedNames[]; exported: ExportSummary | null }> {
+  async afterScan(
+    photoIds: readonly number[],
+    shouldStop?: () => boolean,
+  ): Promise<{ imported: ImportedNames[]; exported: ExportSummary | null }> {
     const imported: ImportedNames[] = [];
     for (const id of new Set(photoIds)) {
+      if (shouldStop?.()) break;
       const result = await this.importPhoto(id);
       if (result && (result.matched.length > 0 || result.unmatched.length > 0)) imported.push(result);
     }
-    return { imported, exported: await this.afterChange(photoIds) };
+    return { imported, exported: await this.afterChange(photoIds, shouldStop) };
   }
 
   /** After a scan or a correction: the photos' sidecars, when "Keep XMP sidecars up to date" is on. */
-  async afterChange(photoIds: readonly number[]): Promise<ExportSummary | null> {
+  async afterChange(photoIds: readonly number[], shouldStop?: () => boolean): Promise<ExportSummary | null> {
     if (!this.settings.get().xmp.keepUpToDate || photoIds.length === 0) return null;
-    return this.export({ photoIds: [...new Set(photoIds)] });
+    return this.export({ photoIds: [...new Set(photoIds)], ...(shouldStop ? { shouldStop } : {}) });
   }
 
   private async readSource(

@@ -10,17 +10,8 @@
  * (`readRegions`) skips marked regions, so Facets never imports its own output.
  */
 import { type Area } from './area.js';
-import type {
-  XmpPacket} from './rdf.js';
-import {
-  NS,
-  type RdfStruct,
-  type RdfValue,
-  childNamed,
-  elementChildren,
-  isRdf,
-  marksFacets,
-} from './rdf.js';
+import type { XmpPacket } from './rdf.js';
+import { NS, type RdfStruct, type RdfValue, childNamed, elementChildren, isRdf, marksFacets } from './rdf.js';
 import type { Element } from '@xmldom/xmldom';
 
 export interface FacetsRegion {
