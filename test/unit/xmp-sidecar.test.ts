@@ -3,7 +3,6 @@
  * tools wrote (read back by Debian's exiftool, the third-party reader), reading other tools' regions.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,14 +12,13 @@ import { XmpError, XmpPacket } from '../../main/library/xmp/rdf.js';
 import { type FacetsXmp, mergeFacets, readRegions } from '../../main/library/xmp/sidecar.js';
 import { keywordsOf, sidecarPath } from '../../main/library/xmp/service.js';
 import type { FaceRecord } from '../../main/library/export.js';
+import { exiftool as readWithExiftool } from '../helpers/xmp.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'facets-xmp-unit-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** exiftool's reading of a sidecar, as JSON (struct mode). */
-export function exiftool(file: string, ...tags: string[]): Record<string, unknown> {
-  const out = execFileSync('exiftool', ['-struct', '-j', ...tags, file], { encoding: 'utf8' });
-  return (JSON.parse(out) as Record<string, unknown>[])[0] as Record<string, unknown>;
+function exiftool(file: string, ...tags: string[]): Record<string, unknown> {
+  return readWithExiftool([file], tags)[0] as Record<string, unknown>;
 }
 
 const OTHER_TOOL = `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>

@@ -48,11 +48,17 @@ export function storedArea(box: Box, photo: PhotoGeometry): Area {
   const stored = storedSize(photo);
   const [ax, ay] = uprightToStored(box.x, box.y, o, stored.width, stored.height);
   const [bx, by] = uprightToStored(box.x + box.width, box.y + box.height, o, stored.width, stored.height);
-  const x0 = clamp01(Math.min(ax, bx) / stored.width);
-  const x1 = clamp01(Math.max(ax, bx) / stored.width);
-  const y0 = clamp01(Math.min(ay, by) / stored.height);
-  const y1 = clamp01(Math.max(ay, by) / stored.height);
-  return { x: round((x0 + x1) / 2), y: round((y0 + y1) / 2), w: round(x1 - x0), h: round(y1 - y0) };
+  // In pixels first, divided last: the same doubles as a reader's (x + w / 2) / W.
+  const x0 = clamp(Math.min(ax, bx), stored.width);
+  const x1 = clamp(Math.max(ax, bx), stored.width);
+  const y0 = clamp(Math.min(ay, by), stored.height);
+  const y1 = clamp(Math.max(ay, by), stored.height);
+  return {
+    x: round((x0 + x1) / 2 / stored.width),
+    y: round((y0 + y1) / 2 / stored.height),
+    w: round((x1 - x0) / stored.width),
+    h: round((y1 - y0) / stored.height),
+  };
 }
 
 /** Orientation whose mapping undoes `o`'s (the quarter turns swap; flips and 180° undo themselves). */
@@ -71,6 +77,6 @@ export function uprightBox(area: Area, photo: PhotoGeometry): Box {
   return { x: Math.min(ax, bx), y: Math.min(ay, by), width: Math.abs(bx - ax), height: Math.abs(by - ay) };
 }
 
-function clamp01(v: number): number {
-  return Math.min(1, Math.max(0, v));
+function clamp(v: number, max: number): number {
+  return Math.min(max, Math.max(0, v));
 }
