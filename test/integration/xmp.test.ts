@@ -22,6 +22,8 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { FaceRecord } from '../../main/library/export.js';
+import type { Backend } from '../../main/api/backend.js';
+import { openBackend } from '../../main/library/backend.js';
 import { Library } from '../../main/library/library.js';
 import type { ScanSummary } from '../../main/library/scanner.js';
 import type { ExportSummary, ImportedNames } from '../../main/library/xmp/service.js';
@@ -441,6 +443,68 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     }
   });
 });
+
+describe('"Keep XMP sidecars up to date"', { timeout: 240_000 }, () => {
+  let work: string;
+  let backend: Backend;
+  before(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'facets-xmp-backend-'));
+  });
+  after(async () => {
+    await backend?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('off by default; on, the app writes sidecars after a scan and after each correction', async () => {
+    const photos = path.join(work, 'photos');
+    copyInto(photos, [sample(1), sample(2)]);
+    backend = await openBackend({ dbPath: path.join(work, 'library.db'), workers: 1 });
+    const settings = await backend.handle('settings:get', undefined);
+    assert.deepEqual(settings.xmp, {
+      keepUpToDate: false,
+      sidecar: 'jpg.xmp',
+      keywords: ['ageGroup', 'gender', 'emotion'],
+    });
+    await backend.handle('folders:add', { path: photos });
+    await backend.handle('settings:update', { xmp: { ...settings.xmp, keepUpToDate: true, sidecar: 'xmp' } });
+    const idle = new Promise<void>((resolve) => {
+      const off = backend.on('scan:progress', (p) => {
+        if (p.state === 'idle') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await backend.handle('scan:start', {});
+    await idle;
+    const sidecar = path.join(photos, 'sample2.xmp');
+    await until(() => existsSync(sidecar) && existsSync(path.join(photos, 'sample1.xmp')));
+    const { items } = await backend.handle('faces:query', {
+      filter: { folder: photos },
+      page: { offset: 0, limit: 50 },
+    });
+    const face = items.find((f) => f.emotion);
+    assert.ok(face?.emotion);
+    const photo = await backend.handle('photo:get', { id: face.photoId });
+    const file = photo.path.replace(/\.jpg$/, '.xmp');
+    const target = face.emotion.value === 'sad' ? 'fear' : 'sad';
+    await backend.handle('faces:correct', { faceIds: [face.id], attribute: 'emotion', value: target });
+    await until(() =>
+      list(exiftool([file], ['-HierarchicalSubject'])[0]?.HierarchicalSubject).includes(
+        `Facets|Emotion|${cap(target)}`,
+      ),
+    );
+    assert.ok(!existsSync(`${photo.path}.xmp`), 'the chosen naming only');
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
