@@ -186,6 +186,31 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     }
   });
 
+  test("names from People's interface become region names and People| keywords", async () => {
+    const file = path.join(photos, 'sample1.jpg');
+    const mine = (await faces()).filter((f) => f.path === file);
+    const named = mine[1] as FaceRecord;
+    const summary = await withLibrary((l) => {
+      l.xmp.names = { nameOf: (faceId) => (faceId === named.faceId ? 'Anna Łukasiewicz & Co' : undefined) };
+      return l.xmp.export({ photoIds: [named.photoId] });
+    });
+    assert.equal(summary.counts.update, 1);
+    const [xmp] = exiftool([`${file}.xmp`], TAGS);
+    assert.deepEqual(
+      xmp?.RegionInfo?.RegionList?.map((r) => r.Name ?? null),
+      mine.map((f) => (f === named ? 'Anna Łukasiewicz & Co' : null)),
+    );
+    // Added after the keywords already there (an update keeps the order of what it keeps).
+    assert.equal(list(xmp?.HierarchicalSubject).at(-1), 'People|Anna Łukasiewicz & Co');
+    assert.equal(list(xmp?.TagsList).at(-1), 'People/Anna Łukasiewicz & Co');
+    assert.ok(list(xmp?.Subject).includes('Anna Łukasiewicz & Co'));
+    // Without the interface (as the CLI runs until People wires it), the name goes again.
+    await cli('export', '--format', 'xmp', '--folder', photos);
+    const [plain] = exiftool([`${file}.xmp`], TAGS);
+    assert.ok(plain?.RegionInfo?.RegionList?.every((r) => r.Name === undefined));
+    assert.ok(!list(plain?.HierarchicalSubject).some((k) => k.startsWith('People|')));
+  });
+
   test('ethnicity becomes a keyword only when chosen, and never while hidden', async () => {
     const file = path.join(photos, 'sample1.jpg');
     const keywords = () => list(exiftool([`${file}.xmp`], ['-HierarchicalSubject'])[0]?.HierarchicalSubject);
