@@ -213,6 +213,12 @@ class LibraryBackend implements Backend {
       for (const folder of removed) this.library.forgetFolder(folder, after.folders);
     }
     if (removed.length > 0 || before.hideEthnicity !== after.hideEthnicity) this.emitChanged('all');
+    // What the sidecars say changed (hiding ethnicity above all): rewrite them all, in the background.
+    const sidecarsChanged =
+      before.hideEthnicity !== after.hideEthnicity || JSON.stringify(before.xmp) !== JSON.stringify(after.xmp);
+    if (after.xmp.keepUpToDate && sidecarsChanged) {
+      this.afterXmp(() => this.library.xmp.export({ shouldStop: () => this.closed }));
+    }
     return after;
   }
 

@@ -520,6 +520,15 @@ describe('"Keep XMP sidecars up to date"', { timeout: 240_000 }, () => {
       ),
     );
     assert.ok(!existsSync(`${photo.path}.xmp`), 'the chosen naming only');
+
+    // Settings that change what sidecars say rewrite them: ethnicity chosen, then hidden.
+    const ethnicity = () =>
+      list(exiftool([file], ['-HierarchicalSubject'])[0]?.HierarchicalSubject).some((k) => k.includes('Ethnicity'));
+    const current = (await backend.handle('settings:get', undefined)).xmp;
+    await backend.handle('settings:update', { xmp: { ...current, keywords: [...current.keywords, 'ethnicity'] } });
+    await until(ethnicity);
+    await backend.handle('settings:update', { hideEthnicity: true });
+    await until(() => !ethnicity());
   });
 });
 
