@@ -8,12 +8,14 @@ import {
   chmodSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,6 +211,44 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     const [plain] = exiftool([`${file}.xmp`], TAGS);
     assert.ok(plain?.RegionInfo?.RegionList?.every((r) => r.Name === undefined));
     assert.ok(!list(plain?.HierarchicalSubject).some((k) => k.startsWith('People|')));
+  });
+
+  test('a sidecar that is a link stays a link; a private sidecar stays private', async () => {
+    const elsewhere = path.join(work, 'Sidecars elsewhere');
+    mkdirSync(elsewhere);
+    const linked = path.join(photos, 'sample5.jpg.xmp');
+    const target = path.join(elsewhere, 'sample5.xmp');
+    copyFileSync(linked, target);
+    rmSync(linked);
+    symlinkSync(target, linked);
+    const private6 = path.join(photos, 'sample6.jpg.xmp');
+    chmodSync(private6, 0o600);
+    // A correction in each, so that both are rewritten.
+    const records = await faces();
+    await withLibrary((l) => {
+      for (const name of ['sample5.jpg', 'sample6.jpg']) {
+        const face = records.find((f) => f.path === path.join(photos, name)) as FaceRecord;
+        l.catalog.faces.correct(
+          face.faceId,
+          'ageGroup',
+          face.ageGroup === '70+' ? '0-2' : '70+',
+          new Date().toISOString(),
+        );
+      }
+    });
+    const r = await cli('export', '--format', 'xmp', '--folder', photos);
+    assert.match(r.stdout, /2 updated/);
+    assert.ok(lstatSync(linked).isSymbolicLink(), 'still a link');
+    assert.ok(
+      list(exiftool([target], ['-HierarchicalSubject'])[0]?.HierarchicalSubject).some((k) => /Age\|(70\+|0-2)/.test(k)),
+    );
+    assert.equal(statSync(private6).mode & 0o777, 0o600);
+    assert.deepEqual(
+      readdirSync(elsewhere)
+        .concat(readdirSync(photos))
+        .filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   test('ethnicity becomes a keyword only when chosen, and never while hidden', async () => {

@@ -18,7 +18,7 @@ export const exportCommand: Command = {
     '--output <file>     write there instead of to standard output',
     '--format xmp        an XMP sidecar per photo (faces as MWG regions, attributes as keywords), merged',
     '                    into any sidecar already there; photos are never modified',
-    '--sidecar <naming>  jpg.xmp: photo.jpg.xmp (digiKam; default) or xmp: photo.xmp (Lightroom)',
+    '--sidecar <naming>  jpg.xmp: photo.jpg.xmp (digiKam) or xmp: photo.xmp (Lightroom); default: the setting',
     '--dry-run           list the sidecars that would be created or updated, write nothing',
     '--json              (xmp) print the outcome per photo as JSON',
     dbFlag.help,
