@@ -248,7 +248,9 @@ class LibraryBackend implements Backend {
     this.scanRun = scanner
       .scan(folders)
       .then((summary) => {
-        this.afterXmp(() => this.library.xmp.afterScan([...changed], () => this.closed));
+        this.afterXmp(() =>
+          this.library.xmp.afterScan([...changed], { roots: folders, shouldStop: () => this.closed }),
+        );
         return summary;
       })
       .catch((err: unknown) => {

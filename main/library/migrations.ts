@@ -149,7 +149,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: 'XMP sidecar problems',
+    name: 'XMP sidecar problems and sidecars read',
     sql: `
       -- The last problem reading or writing each XMP sidecar (or a photo's embedded XMP): malformed,
       -- too large, a folder, not writable. Cleared when that path is next read or written cleanly.
@@ -160,6 +160,15 @@ export const MIGRATIONS: readonly Migration[] = [
         problem   TEXT NOT NULL,
         at        TEXT NOT NULL,
         PRIMARY KEY (path, operation)
+      ) STRICT;
+
+      -- Each sidecar as it was when Facets last read (or wrote) it, so that a scan reads again the
+      -- sidecars another tool changed, even of photos that did not change themselves.
+      CREATE TABLE xmp_sidecars (
+        path     TEXT PRIMARY KEY,
+        photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        size     INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL
       ) STRICT;
     `,
   },

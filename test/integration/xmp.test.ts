@@ -421,6 +421,21 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     const dora = boxOf(portrait.matched[0]?.faceId as number);
     const s4box = (s4[0] as FaceRecord).box;
     assert.ok(dora && Math.abs(dora.x - s4box.x) < 4 && Math.abs(dora.y - s4box.y) < 4, 'the face under the region');
+
+    // Nothing changed: the next scan reads no sidecar again. digiKam renames someone in the sidecar
+    // of a photo that did not change itself: the next scan reads that sidecar again.
+    const quiet = await cli('scan', fromDigikam, '--json');
+    assert.doesNotMatch(quiet.stderr, /XMP: \d+ named region/);
+    const sidecar = path.join(fromDigikam, 'party.jpg.xmp');
+    writeFileSync(sidecar, readFileSync(sidecar, 'utf8').replace('mwg-rs:Name="Anna"', 'mwg-rs:Name="Annabel"'));
+    const rescan = await cli('scan', fromDigikam, '--json');
+    assert.equal((JSON.parse(rescan.stdout) as ScanSummary).counts.unchanged, 2, 'the photos themselves are unchanged');
+    assert.match(rescan.stderr, new RegExp(`XMP: ${names.length} named region\\(s\\)`), 'only the changed sidecar');
+    const renamed = await withLibrary(async (l) => {
+      const photo = l.catalog.photos.byPath(path.join(fromDigikam, 'party.jpg'));
+      return (await l.xmp.importPhoto(photo?.id as number))?.matched.map((m) => m.name);
+    });
+    assert.ok(renamed?.includes('Annabel') && !renamed.includes('Anna'));
   });
 
   test('bad sidecars are recorded, readable problems; the scan and the export go on', async () => {

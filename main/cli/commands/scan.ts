@@ -126,7 +126,7 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
   try {
     const summary = await scanner.scan(roots);
     display.finish();
-    await readSidecars(library, [...changed], summary);
+    await readSidecars(library, [...changed], roots, summary);
     report(summary, options.json);
     return summary;
   } finally {
@@ -135,9 +135,14 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
 }
 
 /** XMP after the scan: names from sidecars, sidecars written when kept up to date; problems become warnings. */
-async function readSidecars(library: Library, photoIds: number[], summary: ScanSummary): Promise<void> {
+async function readSidecars(
+  library: Library,
+  photoIds: number[],
+  roots: string[],
+  summary: ScanSummary,
+): Promise<void> {
   const since = now();
-  const { imported, exported } = await library.xmp.afterScan(photoIds);
+  const { imported, exported } = await library.xmp.afterScan(photoIds, { roots });
   for (const p of library.xmp.problems().filter((p) => p.at >= since)) {
     summary.warnings.push({ path: p.path, message: `XMP: ${p.problem}` });
   }

@@ -38,6 +38,14 @@ export class XmpRepository {
          ON CONFLICT (path, operation) DO UPDATE SET photo_id = excluded.photo_id, problem = excluded.problem, at = excluded.at`,
       ),
       clear: db.prepare('DELETE FROM xmp_problems WHERE path = ? AND operation = ?'),
+      sidecar: db.prepare<[string], { size: number; mtime_ms: number }>(
+        'SELECT size, mtime_ms FROM xmp_sidecars WHERE path = ?',
+      ),
+      putSidecar: db.prepare(
+        `INSERT INTO xmp_sidecars (path, photo_id, size, mtime_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET photo_id = excluded.photo_id, size = excluded.size, mtime_ms = excluded.mtime_ms`,
+      ),
+      forgetSidecar: db.prepare('DELETE FROM xmp_sidecars WHERE path = ?'),
       problems: db.prepare<
         [],
         { path: string; operation: 'read' | 'write'; photo_id: number | null; problem: string; at: string }
@@ -60,6 +68,20 @@ export class XmpRepository {
 
   clearProblem(path: string, operation: 'read' | 'write'): void {
     this.stmts.clear.run(path, operation);
+  }
+
+  /** The size and modification time a sidecar had when last read or written; undefined if never. */
+  sidecar(path: string): { size: number; mtimeMs: number } | undefined {
+    const row = this.stmts.sidecar.get(path);
+    return row && { size: row.size, mtimeMs: row.mtime_ms };
+  }
+
+  recordSidecar(path: string, photoId: number, size: number, mtimeMs: number): void {
+    this.stmts.putSidecar.run(path, photoId, size, mtimeMs);
+  }
+
+  forgetSidecar(path: string): void {
+    this.stmts.forgetSidecar.run(path);
   }
 
   problems(): XmpProblem[] {

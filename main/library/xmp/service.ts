@@ -215,6 +215,7 @@ export class XmpService {
       return fail(`cannot write ${sidecar}: ${describeFsError(err)}`);
     }
     this.repository.clearProblem(sidecar, 'write');
+    await this.noteSidecar(sidecar, photo.id); // Facets' own write is no news for the next scan
     return { ...item, action };
   }
 
@@ -246,6 +247,7 @@ export class XmpService {
     const sources = [...new Set([sidecarPath(photo.path, 'jpg.xmp'), sidecarPath(photo.path, 'xmp')])];
     for (const sidecar of sources) {
       const packet = await this.readSource(sidecar, photo.id, () => readSidecar(sidecar));
+      await this.noteSidecar(sidecar, photo.id);
       for (const region of packet ? readRegions(packet) : []) found.push({ region, source: sidecar });
     }
     const embedded = await this.readSource(photo.path, photo.id, () => embeddedXmp(photo.path));
@@ -282,18 +284,50 @@ export class XmpService {
     return result;
   }
 
-  /** After a scan: names imported from the changed photos; their sidecars written when kept up to date. */
+  /**
+   * After a scan: names imported from the photos the scan changed and from those under `roots` whose
+   * sidecar another tool changed since Facets last read it; the changed photos' sidecars written when
+   * kept up to date.
+   */
   async afterScan(
     photoIds: readonly number[],
-    shouldStop?: () => boolean,
+    options: { roots?: readonly string[]; shouldStop?: () => boolean } = {},
   ): Promise<{ imported: ImportedNames[]; exported: ExportSummary | null }> {
+    const { shouldStop } = options;
+    const candidates = new Set(photoIds);
+    for (const root of options.roots ?? []) {
+      for (const photo of this.repository.photos(root)) {
+        if (shouldStop?.()) break;
+        if (!candidates.has(photo.id) && (await this.sidecarsChanged(photo.path))) candidates.add(photo.id);
+      }
+    }
     const imported: ImportedNames[] = [];
-    for (const id of new Set(photoIds)) {
+    for (const id of candidates) {
       if (shouldStop?.()) break;
       const result = await this.importPhoto(id);
       if (result && (result.matched.length > 0 || result.unmatched.length > 0)) imported.push(result);
     }
     return { imported, exported: await this.afterChange(photoIds, shouldStop) };
+  }
+
+  /** Whether either sidecar of a photo appeared, changed or went since Facets last read or wrote it. */
+  private async sidecarsChanged(photo: string): Promise<boolean> {
+    for (const sidecar of new Set([sidecarPath(photo, 'jpg.xmp'), sidecarPath(photo, 'xmp')])) {
+      const known = this.repository.sidecar(sidecar);
+      const current = await stat(sidecar).catch(() => null);
+      if (!current?.isFile()) {
+        if (known) return true;
+        continue;
+      }
+      if (!known || known.size !== current.size || known.mtimeMs !== current.mtimeMs) return true;
+    }
+    return false;
+  }
+
+  private async noteSidecar(sidecar: string, photoId: number): Promise<void> {
+    const info = await stat(sidecar).catch(() => null);
+    if (info?.isFile()) this.repository.recordSidecar(sidecar, photoId, info.size, info.mtimeMs);
+    else this.repository.forgetSidecar(sidecar);
   }
 
   /** After a scan or a correction: the photos' sidecars, when "Keep XMP sidecars up to date" is on. */
