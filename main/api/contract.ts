@@ -178,6 +178,17 @@ export interface Settings {
   theme: 'system' | 'light' | 'dark';
   /** Hides ethnicity everywhere in the app (filters, labels, search). */
   hideEthnicity: boolean;
+  /** XMP sidecars next to the photos: face regions and keywords for digiKam, Lightroom, exiftool (main/library/xmp/). */
+  xmp: XmpSettings;
+}
+
+export interface XmpSettings {
+  /** Write each photo's sidecar after every scan and correction (off: only `facets export --format xmp`). */
+  keepUpToDate: boolean;
+  /** `photo.jpg.xmp` (digiKam, darktable) or `photo.xmp` (Lightroom). */
+  sidecar: 'jpg.xmp' | 'xmp';
+  /** Attributes written as keywords; ethnicity only when listed here, and never while it is hidden. */
+  keywords: Attribute[];
 }
 
 /** Heads in the heads folder: trained on research data (`facets train-heads`) or fine-tuned on corrections. */

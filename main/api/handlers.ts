@@ -174,6 +174,13 @@ const settingsUpdate = object<Partial<Settings>>({
   provider: optional(oneOf(['auto', 'cuda', 'dml', 'coreml', 'cpu'] as const)),
   theme: optional(oneOf(['system', 'light', 'dark'] as const)),
   hideEthnicity: optional(boolean),
+  xmp: optional(
+    object<Settings['xmp']>({
+      keepUpToDate: required(boolean),
+      sidecar: required(oneOf(['jpg.xmp', 'xmp'] as const)),
+      keywords: required(array(attribute, 4, { unique: true })),
+    }),
+  ),
 });
 
 const nothing: Check<void> = (value, where) => {

@@ -75,6 +75,8 @@ class LibraryBackend implements Backend {
   private closed = false;
   private readonly handlers: Handlers;
   private readonly learning: Learning;
+  /** XMP sidecar work after scans and corrections, one after another; awaited on close. */
+  private xmpWork: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly library: Library,
@@ -188,6 +190,7 @@ class LibraryBackend implements Backend {
     this.closed = true;
     this.scanner?.cancel();
     await Promise.all([this.scanRun, this.learning.close()]);
+    await this.xmpWork;
     this.flushChanges();
     this.events.removeAllListeners();
     this.library.close();
@@ -210,6 +213,12 @@ class LibraryBackend implements Backend {
       for (const folder of removed) this.library.forgetFolder(folder, after.folders);
     }
     if (removed.length > 0 || before.hideEthnicity !== after.hideEthnicity) this.emitChanged('all');
+    // What the sidecars say changed (hiding ethnicity above all): rewrite them all, in the background.
+    const sidecarsChanged =
+      before.hideEthnicity !== after.hideEthnicity || JSON.stringify(before.xmp) !== JSON.stringify(after.xmp);
+    if (after.xmp.keepUpToDate && sidecarsChanged) {
+      this.afterXmp(() => this.library.xmp.export({ shouldStop: () => this.closed }));
+    }
     return after;
   }
 
@@ -223,19 +232,31 @@ class LibraryBackend implements Backend {
         throw new ApiError(`${folder} is not inside a library folder: add it first`, 400);
       }
     }
+    const changed = new Set<number>();
     const scanner = this.library.scanner({
       ...(this.options.workers ? { workers: this.options.workers } : {}),
       onProgress: (progress) => {
         this.lastProgress = progress;
         this.events.emit('scan:progress', progress);
       },
-      onChanged: (ids) => this.emitChanged(ids),
+      onChanged: (ids) => {
+        for (const id of ids) changed.add(id);
+        this.emitChanged(ids);
+      },
     });
     this.scanner = scanner;
-    this.scanRun = scanner.scan(folders).catch((err: unknown) => {
-      console.error('facets: scan failed', err);
-      return null;
-    });
+    this.scanRun = scanner
+      .scan(folders)
+      .then((summary) => {
+        this.afterXmp(() =>
+          this.library.xmp.afterScan([...changed], { roots: folders, shouldStop: () => this.closed }),
+        );
+        return summary;
+      })
+      .catch((err: unknown) => {
+        console.error('facets: scan failed', err);
+        return null;
+      });
     return scanner.progress;
   }
 
@@ -262,12 +283,21 @@ class LibraryBackend implements Backend {
       })
       .immediate();
     const updated = faceIds.map((id) => this.library.queries.faceDetail(id)).filter((f) => f !== undefined);
-    this.emitChanged([...new Set(updated.map((f) => f.photoId))]);
+    const photoIds = [...new Set(updated.map((f) => f.photoId))];
+    this.emitChanged(photoIds);
+    this.afterXmp(() => this.library.xmp.afterChange(photoIds, () => this.closed));
     return {
       updated: updated.map(({ landmarks: _l, quality: _q, predictions: _p, corrections: _c, ...summary }) =>
         this.present(summary),
       ),
     };
+  }
+
+  /** Sidecar reads and writes run after the request (their problems are recorded by the XMP service). */
+  private afterXmp(work: () => Promise<unknown>): void {
+    this.xmpWork = this.xmpWork
+      .then(() => (this.library.db.open ? work() : null))
+      .catch((err: unknown) => console.error('facets: XMP sidecars', err));
   }
 
   private ethnicityHidden(): boolean {

@@ -2,6 +2,7 @@
 import type { Filter } from '../api/contract.js';
 import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { LibraryQueries } from './query.js';
+import type { FaceRow } from './repositories/faces.js';
 
 export interface FaceRecord {
   faceId: number;
@@ -26,35 +27,38 @@ export interface FaceRecord {
 }
 
 export function* faceRecords(queries: LibraryQueries, filter: Filter, hideEthnicity: boolean): Generator<FaceRecord> {
+  for (const f of queries.faceRows(filter)) yield faceRecord(f, hideEthnicity);
+}
+
+/** One face as exported (shown values; ethnicity left out when hidden), for CSV, JSON and XMP alike. */
+export function faceRecord(f: FaceRow & { path: string; taken_at: string | null }, hideEthnicity: boolean): FaceRecord {
   const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
-  for (const f of queries.faceRows(filter)) {
-    const record: FaceRecord = {
-      faceId: f.id,
-      photoId: f.photo_id,
-      path: f.path,
-      faceIndex: f.idx,
-      takenAt: f.taken_at,
-      box: { x: Math.round(f.x), y: Math.round(f.y), width: Math.round(f.w), height: Math.round(f.h) },
-      score: r3(f.score) as number,
-      uncertain: f.uncertain !== 0,
-      ageGroup: f.age_group,
-      ageGroupConfidence: r3(f.age_group_conf),
-      ageYears:
-        f.age_years === null || (f.corrected & COLUMNS.ageGroup.bit) !== 0 ? null : Math.round(f.age_years * 10) / 10,
-      gender: f.gender,
-      genderConfidence: r3(f.gender_conf),
-      ethnicity: f.ethnicity,
-      ethnicityConfidence: r3(f.ethnicity_conf),
-      emotion: f.emotion,
-      emotionConfidence: r3(f.emotion_conf),
-      corrected: ATTRIBUTES.filter((a) => (f.corrected & COLUMNS[a].bit) !== 0),
-    };
-    if (hideEthnicity) {
-      delete record.ethnicity;
-      delete record.ethnicityConfidence;
-    }
-    yield record;
+  const record: FaceRecord = {
+    faceId: f.id,
+    photoId: f.photo_id,
+    path: f.path,
+    faceIndex: f.idx,
+    takenAt: f.taken_at,
+    box: { x: Math.round(f.x), y: Math.round(f.y), width: Math.round(f.w), height: Math.round(f.h) },
+    score: r3(f.score) as number,
+    uncertain: f.uncertain !== 0,
+    ageGroup: f.age_group,
+    ageGroupConfidence: r3(f.age_group_conf),
+    ageYears:
+      f.age_years === null || (f.corrected & COLUMNS.ageGroup.bit) !== 0 ? null : Math.round(f.age_years * 10) / 10,
+    gender: f.gender,
+    genderConfidence: r3(f.gender_conf),
+    ethnicity: f.ethnicity,
+    ethnicityConfidence: r3(f.ethnicity_conf),
+    emotion: f.emotion,
+    emotionConfidence: r3(f.emotion_conf),
+    corrected: ATTRIBUTES.filter((a) => (f.corrected & COLUMNS[a].bit) !== 0),
+  };
+  if (hideEthnicity) {
+    delete record.ethnicity;
+    delete record.ethnicityConfidence;
   }
+  return record;
 }
 
 const CSV_COLUMNS = [

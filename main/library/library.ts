@@ -17,6 +17,8 @@ import { ScanRepository } from './repositories/scans.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { Scanner, type ScannerOptions } from './scanner.js';
 import { ThumbnailCache } from './thumbnails.js';
+import { XmpRepository } from './repositories/xmp.js';
+import { XmpService } from './xmp/service.js';
 
 export interface LibraryOptions {
   dbPath: string;
@@ -34,6 +36,8 @@ export class Library {
   readonly settings: SettingsRepository;
   readonly queries: LibraryQueries;
   readonly thumbnails: ThumbnailCache;
+  /** XMP sidecars: export, import on scan, "Keep XMP sidecars up to date". */
+  readonly xmp: XmpService;
   readonly dbPath: string;
 
   constructor(options: LibraryOptions) {
@@ -44,6 +48,7 @@ export class Library {
     this.settings = new SettingsRepository(this.db);
     this.queries = new LibraryQueries(this.db, this.catalog.faces);
     this.thumbnails = new ThumbnailCache(path.resolve(options.cacheDir ?? defaultCacheDir(this.dbPath)));
+    this.xmp = new XmpService(new XmpRepository(this.db), this.catalog.faces, this.settings);
   }
 
   /** A scanner over this library, analysing with the stored settings unless overridden. */

@@ -147,6 +147,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'XMP sidecar problems and sidecars read',
+    sql: `
+      -- The last problem reading or writing each XMP sidecar (or a photo's embedded XMP): malformed,
+      -- too large, a folder, not writable. Cleared when that path is next read or written cleanly.
+      CREATE TABLE xmp_problems (
+        path      TEXT NOT NULL,
+        operation TEXT NOT NULL CHECK (operation IN ('read', 'write')),
+        photo_id  INTEGER REFERENCES photos (id) ON DELETE CASCADE,
+        problem   TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        PRIMARY KEY (path, operation)
+      ) STRICT;
+
+      -- Each sidecar as it was when Facets last read (or wrote) it, so that a scan reads again the
+      -- sidecars another tool changed, even of photos that did not change themselves.
+      CREATE TABLE xmp_sidecars (
+        path     TEXT PRIMARY KEY,
+        photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        size     INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. */

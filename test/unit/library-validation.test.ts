@@ -79,6 +79,17 @@ test('unknown keys and wrong types are refused, naming the field', () => {
     /three thresholds/,
   );
   refused('facets:get', { filter: {}, target: 'people' }, /target: expected one of photos, faces/);
+  refused(
+    'settings:update',
+    { xmp: { keepUpToDate: true, sidecar: 'XMP', keywords: [] } },
+    /xmp\.sidecar: expected one of jpg\.xmp, xmp/,
+  );
+  refused(
+    'settings:update',
+    { xmp: { keepUpToDate: true, sidecar: 'xmp', keywords: ['name'] } },
+    /xmp\.keywords\[0\]: expected one of ageGroup/,
+  );
+  refused('settings:update', { xmp: { keepUpToDate: 1, sidecar: 'xmp', keywords: [] } }, /keepUpToDate: expected true/);
 });
 
 test('pages hold at most 500 items; ids are positive integers', () => {

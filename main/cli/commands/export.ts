@@ -4,24 +4,56 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { csvHeader, csvRow, faceRecords } from '../../library/export.js';
 import type { Command } from '../command.js';
+import { exportXmp } from './export-xmp.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
 
 export const exportCommand: Command = {
   name: 'export',
-  usage: 'export --format csv|json [filters] [--output <file>] [--db <file>]',
-  summary: 'export every face (or those matching filters) with its photo path and attributes',
+  usage:
+    'export --format csv|json [filters] [--output <file>] [--db <file>]\n' +
+    '       facets export --format xmp [--folder <dir>] [--sidecar jpg.xmp|xmp] [--dry-run] [--json] [--db <file>]',
+  summary: 'export every face (or those matching filters) with its photo path and attributes, or XMP sidecars',
   help: [
     '--format csv|json   CSV (one row per face) or a JSON array',
     '--output <file>     write there instead of to standard output',
+    '--format xmp        an XMP sidecar per photo (faces as MWG regions, attributes as keywords), merged',
+    '                    into any sidecar already there; photos are never modified',
+    '--sidecar <naming>  jpg.xmp: photo.jpg.xmp (digiKam) or xmp: photo.xmp (Lightroom); default: the setting',
+    '--dry-run           list the sidecars that would be created or updated, write nothing',
+    '--json              (xmp) print the outcome per photo as JSON',
     dbFlag.help,
     ...filterFlags.help,
   ].join('\n'),
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { ...filterFlags.options, ...dbFlag.options, format: { type: 'string' }, output: { type: 'string' } },
+      options: {
+        ...filterFlags.options,
+        ...dbFlag.options,
+        format: { type: 'string' },
+        output: { type: 'string' },
+        sidecar: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
     });
-    if (values.format !== 'csv' && values.format !== 'json') throw new Error('--format must be csv or json');
+    if (values.format === 'xmp') {
+      const { folder, db, sidecar, json, 'dry-run': dryRun, format: _format, ...rest } = values;
+      const other = Object.entries(rest).find(([, v]) => v !== undefined && v !== false);
+      if (other) throw new Error(`--${other[0]} does not apply to --format xmp (sidecars are per photo; use --folder)`);
+      const library = openLibrary(db);
+      try {
+        return await exportXmp(library, {
+          ...(folder ? { folder } : {}),
+          ...(sidecar ? { sidecar } : {}),
+          dryRun,
+          json,
+        });
+      } finally {
+        library.close();
+      }
+    }
+    if (values.format !== 'csv' && values.format !== 'json') throw new Error('--format must be csv, json or xmp');
     const filter = filterFrom(values);
     const library = openLibrary(values.db);
     const out = values.output ? createWriteStream(path.resolve(values.output)) : process.stdout;

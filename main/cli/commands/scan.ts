@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ScanProgress } from '../../api/contract.js';
 import { existingFolder } from '../../api/handlers.js';
+import { now } from '../../library/db.js';
 import { type Library, analysisFromSettings } from '../../library/library.js';
 import type { ScanSummary } from '../../library/scanner.js';
 import { watchFolders } from '../../library/watcher.js';
@@ -102,6 +103,7 @@ interface RunOptions {
 async function runScan(library: Library, roots: string[], options: RunOptions): Promise<ScanSummary> {
   const display = new ProgressDisplay(process.stderr);
   const stored = analysisFromSettings(library.settings.get());
+  const changed = new Set<number>();
   const scanner = library.scanner({
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
@@ -112,6 +114,7 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
       detection: { ...stored.analyzer.detection, ...options.analyzerOverrides.detection },
     },
     onProgress: (p) => display.update(p),
+    onChanged: (ids) => ids.forEach((id) => changed.add(id)),
   });
   // First Ctrl+C: stop after the photos in flight (everything done so far is kept); second: now.
   const interrupt = () => {
@@ -123,10 +126,33 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
   try {
     const summary = await scanner.scan(roots);
     display.finish();
+    await readSidecars(library, [...changed], roots, summary);
     report(summary, options.json);
     return summary;
   } finally {
     process.removeListener('SIGINT', interrupt);
+  }
+}
+
+/** XMP after the scan: names from sidecars, sidecars written when kept up to date; problems become warnings. */
+async function readSidecars(
+  library: Library,
+  photoIds: number[],
+  roots: string[],
+  summary: ScanSummary,
+): Promise<void> {
+  const since = now();
+  const { imported, exported } = await library.xmp.afterScan(photoIds, { roots });
+  for (const p of library.xmp.problems().filter((p) => p.at >= since)) {
+    summary.warnings.push({ path: p.path, message: `XMP: ${p.problem}` });
+  }
+  const named = imported.reduce((n, i) => n + i.matched.length, 0);
+  if (named > 0) {
+    process.stderr.write(`XMP: ${named} named region(s) in sidecars or embedded XMP match detected faces.\n`);
+  }
+  if (exported) {
+    const c = exported.counts;
+    process.stderr.write(`XMP sidecars kept up to date: ${c.create} created, ${c.update} updated.\n`);
   }
 }
 

@@ -16,6 +16,7 @@ export const DEFAULT_SETTINGS: Settings = {
   provider: 'auto',
   theme: 'system',
   hideEthnicity: false,
+  xmp: { keepUpToDate: false, sidecar: 'jpg.xmp', keywords: ['ageGroup', 'gender', 'emotion'] },
 };
 
 export class SettingsRepository {
