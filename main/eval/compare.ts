@@ -197,8 +197,8 @@ export interface AcrossRow {
 
 /**
  * Joins the comparisons of several dev sets: a candidate × recipe counts only where every set that labels
- * its attribute scored it; `choices` per attribute maximise the worst set's accuracy (the mean breaks
- * ties), never one set's figure.
+ * its attribute scored it; `choices` per attribute maximise the worst set's accuracy (within one
+ * standard error of the best, the best mean), never one set's figure.
  */
 export function acrossSets(results: readonly { set: string; rows: readonly CompareRow[] }[]): {
   rows: AcrossRow[];
@@ -236,10 +236,15 @@ export function acrossSets(results: readonly { set: string; rows: readonly Compa
     r.worst = Math.min(...accs);
     r.mean = accs.reduce((a, b) => a + b, 0) / accs.length;
   }
+  // The best worst-set accuracy decides; candidates within its sampling error (one standard error on
+  // that set) tie, and the tie goes to the best mean: a decimal of one set never decides.
   const choices: Partial<Record<CompareRow['attribute'], AcrossRow>> = {};
-  for (const r of rows) {
-    const best = choices[r.attribute];
-    if (!best || r.worst > best.worst || (r.worst === best.worst && r.mean > best.mean)) choices[r.attribute] = r;
+  for (const attribute of new Set(rows.map((r) => r.attribute))) {
+    const mine = rows.filter((r) => r.attribute === attribute);
+    const top = mine.reduce((a, b) => (b.worst > a.worst ? b : a));
+    const n = Math.min(...Object.values(top.perSet).map((v) => v.count));
+    const se = Math.sqrt((top.worst * (1 - top.worst)) / Math.max(1, n));
+    choices[attribute] = mine.filter((r) => r.worst >= top.worst - se).reduce((a, b) => (b.mean > a.mean ? b : a));
   }
   return { rows, choices };
 }

@@ -11,6 +11,7 @@ import type { Detection } from '../engine/detection/mtcnn.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { AttributeSample, DetectionImage } from './datasets.js';
+import { expectedCalibrationError } from '../heads/calibration.js';
 import { type AgeMetrics, type ClassMetrics, ageMetrics, classMetrics, detectionMetrics } from './metrics.js';
 
 export interface DetectionReport {
@@ -44,6 +45,24 @@ export interface AttributeReport {
   images: number;
   failed: { path: string; error: string }[];
   msPerImage: number;
+  /** Expected calibration error per attribute: the shown label's probability against how often it is right. */
+  calibration?: Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { ece: number; count: number }>>;
+  /**
+   * Sets labelled with race, gender and age group (FairFace's format): every attribute's accuracy per
+   * race × gender and per age group (race: FairFace's seven where the set has them).
+   */
+  bias?: {
+    byRaceGender: Record<string, BiasCell>;
+    byAgeGroup: Record<string, BiasCell>;
+  };
+}
+
+/** Accuracy of each attribute on one group of faces (age: group accuracy). */
+export interface BiasCell {
+  faces: number;
+  age?: number;
+  gender?: number;
+  ethnicity?: number;
 }
 
 const SIZE_BUCKETS: [string, number, number][] = [
@@ -187,6 +206,9 @@ export async function evaluateAttributes(
   if (ethnicity) report.ethnicity = ethnicity;
   const emotion = classes('emotion', EMOTIONS);
   if (emotion) report.emotion = emotion;
+  report.calibration = calibrationErrors(predictions);
+  const bias = biasReport(predictions);
+  if (bias) report.bias = bias;
   const genders = predictions
     .filter((p) => p.sample.gender !== undefined && p.attrs.gender)
     .map((p) => ({ truth: p.sample.gender as string, predicted: p.attrs.gender?.label as string }));
@@ -195,6 +217,70 @@ export async function evaluateAttributes(
     report.gender = { accuracy: g.accuracy, count: g.count };
   }
   return report;
+}
+
+type Labelled = { sample: AttributeSample; attrs: Attributes };
+
+/** Shown label, its probability, and whether it is right, for each attribute a face is labelled for. */
+function shownVsTruth(
+  p: Labelled,
+): Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { confidence: number; right: boolean }>> {
+  const out: ReturnType<typeof shownVsTruth> = {};
+  const { sample, attrs } = p;
+  if (attrs.age && (sample.ageGroup !== undefined || sample.age !== undefined)) {
+    const truth = sample.ageGroup ?? ageGroupOf(sample.age ?? 0);
+    out.age = { confidence: attrs.age.groupProbabilities[attrs.age.group] ?? 0, right: attrs.age.group === truth };
+  }
+  if (attrs.gender && sample.gender !== undefined) {
+    out.gender = { confidence: attrs.gender.probability, right: attrs.gender.label === sample.gender };
+  }
+  for (const key of ['ethnicity', 'emotion'] as const) {
+    const est = attrs[key];
+    if (!est || sample[key] === undefined) continue;
+    out[key] = {
+      confidence: (est.probabilities as Record<string, number>)[est.label] ?? 0,
+      right: est.label === sample[key],
+    };
+  }
+  return out;
+}
+
+function calibrationErrors(predictions: readonly Labelled[]): AttributeReport['calibration'] {
+  const pairs: Record<string, { confidence: number; right: boolean }[]> = {};
+  for (const p of predictions) {
+    for (const [k, v] of Object.entries(shownVsTruth(p))) (pairs[k] ??= []).push(v);
+  }
+  return Object.fromEntries(
+    Object.entries(pairs).map(([k, v]) => [k, { ece: expectedCalibrationError(v), count: v.length }]),
+  );
+}
+
+function biasReport(predictions: readonly Labelled[]): AttributeReport['bias'] | undefined {
+  const race = (s: AttributeSample) => s.ethnicity7 ?? s.ethnicity;
+  const full = predictions.filter(
+    (p) => race(p.sample) && p.sample.gender && (p.sample.ageGroup ?? p.sample.age) !== undefined,
+  );
+  if (full.length === 0) return undefined;
+  const cells = (key: (s: AttributeSample) => string) => {
+    const groups = new Map<string, Labelled[]>();
+    for (const p of full) groups.set(key(p.sample), [...(groups.get(key(p.sample)) ?? []), p]);
+    return Object.fromEntries(
+      [...groups.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, ps]) => {
+          const cell: BiasCell = { faces: ps.length };
+          for (const attr of ['age', 'gender', 'ethnicity'] as const) {
+            const judged = ps.map((p) => shownVsTruth(p)[attr]).filter((v) => v !== undefined);
+            if (judged.length) cell[attr] = judged.filter((v) => v.right).length / judged.length;
+          }
+          return [k, cell];
+        }),
+    );
+  };
+  return {
+    byRaceGender: cells((s) => `${race(s)} ${s.gender}`),
+    byAgeGroup: cells((s) => s.ageGroup ?? ageGroupOf(s.age ?? 0)),
+  };
 }
 
 /**

@@ -4,7 +4,7 @@
  * sets next to the pretrained default network and the ensemble of both, export the chosen heads as
  * ONNX and install them with a manifest entry recording all of it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
 import { combineEstimates } from '../engine/attributes/ensemble.js';
@@ -16,6 +16,7 @@ import {
   type HeadsEntry,
   TASK_LABELS,
   headsAttributes,
+  readHeadsManifest,
 } from '../engine/attributes/heads.js';
 import {
   AGE_GROUPS,
@@ -43,11 +44,46 @@ import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet
 import { evenlySpaced } from '../eval/datasets.js';
 import { type ModelConfig, type Params, argmaxRow, predict, standardise } from './model.js';
 import { exportHeadsOnnx, headsMetadata } from './onnx.js';
-import { installHeads } from './store.js';
+import { calibrateOnDev } from './calibration.js';
+import { activeHeadsBytes, installHeads, readHeadsParams, sha256Hex } from './store.js';
 import { DEFAULT_SVM, predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
 import { DEFAULT_TRAIN, type TrainOptions, type TrainResult, classWeights, trainHeads } from './train.js';
 
 export const SHARED_DATA = path.join(packageRoot(), '..', 'shared', 'data');
+
+/**
+ * [Note: shipped heads] The recipe of the heads committed in models/shipped: trained on FairFace alone
+ * (CC BY 4.0, the only training set here whose licence allows redistributing what is learned from it),
+ * selected on FairFace and UTKFace dev faces framed as the engine frames them. `facets train-heads
+ * --recipe shipped` rebuilds the committed ONNX file byte for byte from ../shared (same seed, same
+ * features: onnxruntime on the same CPU kind); test/integration/shipped-heads.test.ts checks it.
+ * Changing anything here means rebuilding and committing models/shipped (and its figures in
+ * models/README.md).
+ */
+export const SHIPPED_RECIPE: Omit<PipelineOptions, 'log' | 'dir'> = {
+  trainSets: [path.join(SHARED_DATA, 'train', 'fairface-train')],
+  devSets: ['eval/fairface-dev', 'eval/utkface-dev'].map((s) => path.join(SHARED_DATA, s)),
+  networks: ['facenet128', 'faceres', 'faceapi-age-gender'],
+  framing: 'fairface',
+  devFraming: 'align-fairface',
+  flip: 'augment',
+  runtimeFlip: false,
+  train: { ...DEFAULT_TRAIN, hidden: 128, epochs: 20, weighting: 'dynamic', flipAugment: true },
+  compare: false,
+  maxPerSet: 30_000,
+  svm: false,
+  svmLimit: 6_000,
+  svmC: 1,
+  install: true,
+  replace: true,
+  provenance: {
+    recipe: 'shipped',
+    licence: 'CC BY 4.0 (FairFace: training data and the weights learned from it)',
+    attribution:
+      'FairFace: Kärkkäinen, K. and Joo, J., "FairFace: Face Attribute Dataset for Balanced Race, Gender, and Age ' +
+      'for Bias Measurement and Mitigation", WACV 2021',
+  },
+};
 export const DEFAULT_TRAIN_SETS = ['train/utkface-train', 'train/fer2013-train'].map((s) => path.join(SHARED_DATA, s));
 export const DEFAULT_DEV_SETS = ['eval/utkface-dev', 'eval/fer2013-dev'].map((s) => path.join(SHARED_DATA, s));
 
@@ -64,6 +100,11 @@ export interface PipelineOptions {
    */
   devFraming?: FramingName;
   flip: FlipMode;
+  /**
+   * Average each face's features with its mirror image's at run time (default: unless flip is 'none').
+   * Off halves the heads' cost per face; the dev sets are then scored on the plain faces too.
+   */
+  runtimeFlip?: boolean;
   train: TrainOptions;
   /** Also train with the other weighting (equal vs dynamic) for the comparison. */
   compare: boolean;
@@ -76,6 +117,10 @@ export interface PipelineOptions {
   /** Install the heads (else only report). */
   install: boolean;
   dir?: string;
+  /** Install as the folder's only heads (the shipped heads keep no history). */
+  replace?: boolean;
+  /** Recorded in the manifest entry: the recipe's name, the training data's licence and attribution. */
+  provenance?: { recipe: string; licence: string; attribution: string };
   log: (line: string) => void;
   progress?: (label: string) => (done: number, total: number) => void;
 }
@@ -105,6 +150,8 @@ export interface ResultRow {
 export interface PipelineResult {
   entry: Omit<HeadsEntry, 'file' | 'sha256'>;
   installed?: HeadsEntry;
+  /** sha256 of the chosen heads' ONNX bytes (installed or not). */
+  bytesSha256?: string;
   rows: ResultRow[];
   timings: Record<string, number>;
 }
@@ -281,7 +328,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     options.devSets,
     options,
     Infinity,
-    options.flip === 'none' ? 'none' : 'average',
+    options.flip === 'none' || options.runtimeFlip === false ? 'none' : 'average',
     options.devFraming ?? options.framing,
   );
   timings['embeddings (cached where present)'] = (clock() - t0) / 1000;
@@ -509,6 +556,20 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     dev[task] = { set: sets.map((d) => d.name).join(','), candidates: named, choice };
   }
 
+  // Temperatures and uncertain thresholds of the chosen heads, on every dev set labelled for a task.
+  const calibration = calibrateOnDev(
+    chosenRun.config,
+    chosenRun.params,
+    devSets.map((s) => s.data),
+    tasks,
+  );
+  for (const [task, c] of Object.entries(calibration)) {
+    options.log(
+      `calibration ${task}: temperature ${c.temperature}, ECE ${(c.eceBefore * 100).toFixed(1)}% → ` +
+        `${(c.eceAfter * 100).toFixed(1)}%, uncertain below ${c.uncertainBelow.toFixed(2)} (${c.count} dev faces)`,
+    );
+  }
+
   const entry: Omit<HeadsEntry, 'file' | 'sha256'> = {
     createdAt: new Date().toISOString(),
     origin: 'dataset',
@@ -517,7 +578,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       models: options.networks,
       recipe: FRAMINGS[options.framing].runtime,
       ...(runtimeByTask(options.framing, tasks) ?? {}),
-      flip: options.flip !== 'none',
+      flip: options.runtimeFlip ?? options.flip !== 'none',
       dim: train.dim,
       networks: options.networks.map((n, i) => ({
         name: n,
@@ -546,15 +607,17 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
       dev: Object.fromEntries(devSets.map((s) => [s.name, { samples: s.data.n }])),
     },
     dev,
+    ...(Object.keys(calibration).length ? { calibration } : {}),
+    ...(options.provenance ? { provenance: options.provenance } : {}),
   };
-  const result: PipelineResult = { entry, rows, timings };
+  const bytes = exportHeadsOnnx(
+    chosenRun.config,
+    chosenRun.params,
+    headsMetadata(entry.embedding, tasks, options.train.seed),
+  );
+  const result: PipelineResult = { entry, rows, timings, bytesSha256: sha256Hex(bytes) };
   if (options.install) {
-    const bytes = exportHeadsOnnx(
-      chosenRun.config,
-      chosenRun.params,
-      headsMetadata(entry.embedding, tasks, options.train.seed),
-    );
-    result.installed = installHeads(bytes, entry, options.dir);
+    result.installed = installHeads(bytes, entry, options.dir, { replace: options.replace ?? false });
   }
   return result;
 }
@@ -598,4 +661,43 @@ function combineParts(task: HeadTask, parts: readonly Attributes[][]): Attribute
       parts.map((p) => p[i] ?? {}),
     ),
   );
+}
+
+/**
+ * Re-fits the calibration of the heads installed in `dir` on the options' dev sets (embeddings from the
+ * cache where present) and records it in their manifest entry; the ONNX file is untouched.
+ */
+export async function recalibrate(
+  models: ModelStore,
+  options: Omit<PipelineOptions, 'log' | 'dir'> & { log: (line: string) => void },
+  dir: string,
+): Promise<NonNullable<HeadsEntry['calibration']>> {
+  const { entry, bytes } = activeHeadsBytes(dir);
+  const { config, params } = readHeadsParams(bytes);
+  const dev = await loadSets(
+    models,
+    options.devSets,
+    options,
+    Infinity,
+    options.flip === 'none' || options.runtimeFlip === false ? 'none' : 'average',
+    options.devFraming ?? options.framing,
+  );
+  const calibration = calibrateOnDev(
+    config,
+    params,
+    dev.sets.map((s) => reTask(s.data, entry.tasks)),
+    entry.tasks,
+  );
+  const manifest = readHeadsManifest(dir);
+  if (manifest?.active?.sha256 === entry.sha256) {
+    manifest.active = { ...manifest.active, calibration };
+    writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+  for (const [task, c] of Object.entries(calibration)) {
+    options.log(
+      `calibration ${task}: temperature ${c.temperature}, ECE ${(c.eceBefore * 100).toFixed(1)}% → ` +
+        `${(c.eceAfter * 100).toFixed(1)}%, uncertain below ${c.uncertainBelow.toFixed(2)} (${c.count} dev faces)`,
+    );
+  }
+  return calibration;
 }

@@ -34,6 +34,7 @@ export function installHeads(
   bytes: Uint8Array,
   entry: Omit<HeadsEntry, 'file' | 'sha256'>,
   dir: string = headsDir(),
+  options: { replace?: boolean } = {},
 ): HeadsEntry {
   mkdirSync(dir, { recursive: true });
   const sha256 = sha256Hex(bytes);
@@ -42,7 +43,7 @@ export function installHeads(
   const full: HeadsEntry = { file, sha256, ...entry };
   const manifest: HeadsManifest = readHeadsManifest(dir) ?? { version: 1, active: null, history: [] };
   const history = manifest.active ? [manifest.active, ...manifest.history] : manifest.history;
-  const kept = history.filter((h) => h.sha256 !== sha256).slice(0, HISTORY);
+  const kept = options.replace ? [] : history.filter((h) => h.sha256 !== sha256).slice(0, HISTORY);
   const dropped = history.filter((h) => !kept.includes(h) && h.sha256 !== sha256);
   writeManifest(dir, { version: 1, active: full, history: kept });
   for (const h of dropped) {

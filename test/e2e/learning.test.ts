@@ -55,7 +55,7 @@ describe('learning from corrections in the UI (web mode)', { skip, timeout: 300_
     library.close();
     server = await serve({
       db: dbPath,
-      env: { FACETS_HEADS_DIR: heads, FACETS_CACHE_DIR: path.join(work, 'cache') },
+      env: { FACETS_HEADS_DIR: heads, FACETS_CACHE_DIR: path.join(work, 'cache'), FACETS_SHIPPED_HEADS: 'off' },
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light' });

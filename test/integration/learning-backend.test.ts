@@ -84,7 +84,12 @@ describe('learning from corrections in the app (backend channels)', { timeout: 6
     mkdirSync(photos);
     copyFileSync(sample(1), path.join(photos, 'sample1.jpg'));
     // The scan's analysis workers find the heads through the environment, as in the app.
-    restoreEnv = setEnv({ FACETS_HEADS_DIR: heads, FACETS_CACHE_DIR: path.join(work, 'cache') });
+    // Its own small heads only: the shipped heads stay out (their path has its own test, shipped-heads.test.ts).
+    restoreEnv = setEnv({
+      FACETS_HEADS_DIR: heads,
+      FACETS_CACHE_DIR: path.join(work, 'cache'),
+      FACETS_SHIPPED_HEADS: 'off',
+    });
     fixture = buildCorrectionsLibrary(dbPath);
     await open();
   });

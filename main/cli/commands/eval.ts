@@ -178,6 +178,18 @@ export const evalCommand: Command = {
           process.stdout.write(`  ${key}: ${pct(m.accuracy)} (worst class ${pct(m.worstClassRecall)}; ${per})\n`);
         }
         process.stdout.write(`  no face found: ${r.noFace}; failed: ${r.failed.length}\n`);
+        if (r.calibration) {
+          const ece = Object.entries(r.calibration).map(([k, v]) => `${k} ${pct(v?.ece)}`);
+          if (ece.length) process.stdout.write(`  expected calibration error: ${ece.join(', ')}\n`);
+        }
+        if (r.bias) {
+          process.stdout.write('  accuracy by group (faces: age group / gender / ethnicity):\n');
+          for (const [group, c] of [...Object.entries(r.bias.byRaceGender), ...Object.entries(r.bias.byAgeGroup)]) {
+            process.stdout.write(
+              `    ${group.padEnd(24)} ${String(c.faces).padStart(5)}: ${pct(c.age)} / ${pct(c.gender)} / ${pct(c.ethnicity)}\n`,
+            );
+          }
+        }
       }
     }
     return 0;

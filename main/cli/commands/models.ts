@@ -1,10 +1,87 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildModels } from '../../../models/build/index.js';
 import { sha256File } from '../../../models/build/sources.js';
+import { DEFAULT_ASSIGNMENT } from '../../engine/analyzer.js';
+import {
+  activeHeadsDir,
+  headsDir,
+  measuredAssignment,
+  readHeadsManifest,
+  shippedHeadsDir,
+} from '../../engine/attributes/heads.js';
 import { ModelStore } from '../../engine/sessions.js';
 import { modelsDir, packageRoot } from '../../paths.js';
 import type { Command } from '../command.js';
+
+/** The heads (shipped, or the user's), as `facets models` lists them beside the networks. */
+interface HeadsReport {
+  name: string;
+  file: string;
+  sha256: string;
+  sha256Status: 'ok' | 'missing' | 'mismatch';
+  origin: string;
+  inUse: boolean;
+  licence: string | null;
+  attribution: string | null;
+  networks: string[];
+  tasks: string[];
+  /** Per attribute: the candidate serving it when the heads are in use, and the dev figures behind it. */
+  serves: Record<string, { choice: string; sets: string; candidates: Record<string, unknown> }>;
+}
+
+function headsReports(): HeadsReport[] {
+  const inUse = activeHeadsDir();
+  const out: HeadsReport[] = [];
+  const shipped = shippedHeadsDir();
+  for (const [name, dir] of [
+    ['heads-shipped', shipped],
+    ['heads-user', headsDir()],
+  ] as const) {
+    if (!dir) continue;
+    const entry = readHeadsManifest(dir)?.active;
+    if (!entry) continue;
+    const file = path.join(dir, entry.file);
+    out.push({
+      name,
+      file,
+      sha256: entry.sha256,
+      sha256Status: !existsSync(file) ? 'missing' : sha256File(file) === entry.sha256 ? 'ok' : 'mismatch',
+      origin: entry.origin,
+      inUse: dir === inUse,
+      licence: entry.provenance?.licence ?? null,
+      attribution: entry.provenance?.attribution ?? null,
+      networks: entry.embedding.networks.map((n) => n.name),
+      tasks: entry.tasks,
+      serves: Object.fromEntries(
+        Object.entries(entry.dev).map(([task, d]) => [
+          task,
+          { choice: d.choice, sets: d.set, candidates: d.candidates },
+        ]),
+      ),
+    });
+  }
+  return out;
+}
+
+/** One line per attribute: what serves it and why (the worst dev set's accuracy of the choice and the default). */
+function servingLines(heads: readonly HeadsReport[]): string[] {
+  const assignment = measuredAssignment(DEFAULT_ASSIGNMENT);
+  const active = heads.find((h) => h.inUse);
+  const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '-');
+  return Object.entries(assignment).map(([attribute, served]) => {
+    const d = active?.serves[attribute];
+    if (!d) return `${attribute.padEnd(10)} ${served ?? 'none'} (no heads measured it)`;
+    const chosen = d.candidates[d.choice] as { accuracy?: number; mean?: number } | undefined;
+    const def = d.candidates[`default:${DEFAULT_ASSIGNMENT[attribute as keyof typeof DEFAULT_ASSIGNMENT]}`] as
+      { accuracy?: number; mean?: number } | undefined;
+    return (
+      `${attribute.padEnd(10)} ${served ?? 'none'}: worst of ${d.sets} ${pct(chosen?.accuracy)} (mean ${pct(chosen?.mean)}); ` +
+      `default network ${pct(def?.accuracy)} (mean ${pct(def?.mean)})`
+    );
+  });
+}
 
 interface ModelReport {
   name: string;
@@ -51,8 +128,9 @@ async function list(json: boolean): Promise<number> {
     reports.push(report);
   }
   await store.release();
+  const heads = headsReports();
   if (json) {
-    process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify([...reports, ...heads], null, 2)}\n`);
   } else {
     for (const r of reports) {
       const outs = (r.outputs as { name: string; labels?: string[] }[])
@@ -63,8 +141,20 @@ async function list(json: boolean): Promise<number> {
           `${''.padEnd(20)} ${r.file}\n${''.padEnd(20)} out: ${outs}\n`,
       );
     }
+    for (const h of heads) {
+      process.stdout.write(
+        `${h.name.padEnd(20)} ${h.sha256Status.padEnd(8)} ${h.inUse ? 'in use' : 'unused'} ${h.origin} on ${h.networks.join('+')}\n` +
+          `${''.padEnd(20)} ${h.file}\n` +
+          (h.licence ? `${''.padEnd(20)} ${h.licence}; ${h.attribution}\n` : ''),
+      );
+    }
+    process.stdout.write(
+      `\nwhat serves each attribute:\n${servingLines(heads)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
   }
-  return reports.every((r) => r.sha256Status === 'ok' && !r.error) ? 0 : 1;
+  return [...reports, ...heads].every((r) => r.sha256Status === 'ok' && !('error' in r && r.error)) ? 0 : 1;
 }
 
 export const modelsCommand: Command = {
@@ -97,6 +187,14 @@ export const modelsCommand: Command = {
         log: (line) => process.stderr.write(`${line}\n`),
       });
       for (const r of results) process.stdout.write(`${r.name.padEnd(20)} ${r.status.padEnd(10)} ${r.sha256}\n`);
+      // The shipped heads are committed, not built: check them like the built files.
+      for (const h of headsReports().filter((r) => r.name === 'heads-shipped')) {
+        process.stdout.write(
+          `${h.name.padEnd(20)} ${h.sha256Status === 'ok' ? 'verified  ' : h.sha256Status.padEnd(10)} ${h.sha256}\n`,
+        );
+        if (h.sha256Status !== 'ok')
+          throw new Error(`the shipped heads ${h.file} do not match their manifest (${h.sha256Status})`);
+      }
       return 0;
     }
     if (positionals.length > 0) throw new Error(`unknown argument "${positionals[0]}"`);

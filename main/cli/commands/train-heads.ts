@@ -1,17 +1,19 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type HeadTask, headsDir, readHeadsManifest } from '../../engine/attributes/heads.js';
 import { ModelStore } from '../../engine/sessions.js';
 import { DEFAULT_FINE_TUNE } from '../../heads/corrections.js';
 import type { FlipMode } from '../../heads/data.js';
-import { type FramingName, isFramingName } from '../../heads/embeddings.js';
+import { FRAMINGS, type FramingName, isFramingName } from '../../heads/embeddings.js';
 import { fineTuneLibrary, fineTuneMeasurements } from '../../heads/learn.js';
-import { DEFAULT_PIPELINE, type ResultRow, runPipeline } from '../../heads/pipeline.js';
+import { DEFAULT_PIPELINE, type ResultRow, SHIPPED_RECIPE, recalibrate, runPipeline } from '../../heads/pipeline.js';
 import { simulateCorrections } from '../../heads/simulate.js';
 import { revertHeads } from '../../heads/store.js';
 import type { Weighting } from '../../heads/model.js';
 import { DEFAULT_TRAIN } from '../../heads/train.js';
 import { defaultDbPath } from '../../library/paths.js';
+import { packageRoot } from '../../paths.js';
 import type { Command } from '../command.js';
 
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(1)}%`);
@@ -35,6 +37,74 @@ export function resultsTable(rows: readonly ResultRow[]): string {
   return lines.join('\n');
 }
 
+/** Every candidate's accuracy on every dev set (a task scored on several sets), worst and mean beside. */
+export function perSetTable(rows: readonly ResultRow[]): string {
+  const lines = ['| candidate | attribute | per dev set | worst | mean |', '|---|---|---|---|---|'];
+  for (const r of rows) {
+    for (const [task, score] of Object.entries(r.scores)) {
+      if (!score?.perSet) continue;
+      const sets = Object.entries(score.perSet)
+        .map(([set, s]) => `${set} ${pct(s.accuracy)}`)
+        .join(', ');
+      lines.push(`| ${r.candidate} | ${task} | ${sets} | ${pct(score.accuracy)} | ${pct(score.mean)} |`);
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/** The committed shipped heads' folder in the source tree (not FACETS_MODELS_DIR's). */
+function shippedDir(): string {
+  return path.join(packageRoot(), 'models', 'shipped');
+}
+
+/**
+ * `--recipe shipped`: trains the committed heads from ../shared and installs them in models/shipped;
+ * with --check, only rebuilds the ONNX file and compares it with the committed one (no dev sets).
+ */
+async function shippedRecipe(
+  models: ModelStore,
+  io: {
+    check: boolean;
+    json: boolean;
+    out: (line: string) => void;
+    log: (line: string) => void;
+    progress: (label: string) => (done: number, total: number) => void;
+  },
+): Promise<number> {
+  const dir = shippedDir();
+  for (const set of [...SHIPPED_RECIPE.trainSets, ...(io.check ? [] : SHIPPED_RECIPE.devSets)]) {
+    if (!existsSync(set)) throw new Error(`the shipped recipe needs ${set} (research data in ../shared)`);
+  }
+  const result = await runPipeline(models, {
+    ...SHIPPED_RECIPE,
+    ...(io.check ? { devSets: [], install: false } : {}),
+    dir,
+    log: io.log,
+    progress: io.progress,
+  });
+  if (io.check) {
+    const committed = readHeadsManifest(dir)?.active;
+    const sha256 = result.bytesSha256 ?? '';
+    const same = committed?.sha256 === sha256;
+    if (io.json) io.out(JSON.stringify({ committed: committed?.sha256 ?? null, rebuilt: sha256, same }, null, 2));
+    else
+      io.out(
+        same
+          ? `rebuilt ${committed?.file}: identical (sha256 ${sha256})`
+          : `rebuilt sha256 ${sha256} differs from the committed ${committed?.sha256 ?? '(none)'}`,
+      );
+    return same ? 0 : 1;
+  }
+  if (io.json) io.out(JSON.stringify(result, null, 2));
+  else {
+    io.out(resultsTable(result.rows));
+    io.out(perSetTable(result.rows));
+    if (result.installed)
+      io.out(`installed ${path.join(dir, result.installed.file)} (sha256 ${result.installed.sha256})`);
+  }
+  return 0;
+}
+
 function number(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -53,8 +123,16 @@ export const trainHeadsCommand: Command = {
     'the heads for an attribute only where their recorded dev accuracy beats the default network.',
     '--train <dirs>       comma-separated labelled sets (default ../shared/data/train/{utkface,fer2013}-train)',
     '--dev <dirs>         comma-separated dev sets (default ../shared/data/eval/{utkface,fer2013}-dev)',
-    '--embedding <nets>   facenet128 (default), faceres, or facenet128,faceres (concatenated)',
-    '--framing <f>        crop (the crop is the face; default), align-arcface, align-utkface (MTCNN + alignment)',
+    '--embedding <nets>   networks whose features are concatenated: facenet128 (default), faceres, gear,',
+    '                     faceapi-age-gender, faceapi-expression (e.g. facenet128,faceres)',
+    '--framing <f>        crop (the crop is the face; default), fairface (FairFace crops), align-arcface,',
+    '                     align-utkface, align-fairface (MTCNN + alignment to that template)',
+    '--dev-framing <f>    framing of the dev sets (default: --framing): align-fairface scores heads trained',
+    '                     on fairface crops on faces framed as the engine frames them',
+    '--no-runtime-flip    the engine embeds the face alone, not also its mirror image (half the cost)',
+    '--recipe shipped     the heads committed in models/shipped (FairFace only, CC BY 4.0): retrain them from',
+    '                     ../shared and install them there; with --check, rebuild the ONNX file and compare it',
+    '                     with the committed one byte for byte; with --calibrate, re-fit only its calibration',
     '--flip <m>           augment (default: mirrored faces in training, averaged at run time), average, none',
     '--hidden <n>         shared hidden layer width, 0 = none (default 128)',
     '--epochs <n>         (default 30)   --lr <x> (default 0.001)   --batch <n> (default 128)',
@@ -107,6 +185,11 @@ export const trainHeadsCommand: Command = {
         'simulate-corrections': { type: 'boolean', default: false },
         focus: { type: 'string' },
         sizes: { type: 'string' },
+        recipe: { type: 'string' },
+        check: { type: 'boolean', default: false },
+        calibrate: { type: 'boolean', default: false },
+        'dev-framing': { type: 'string' },
+        'no-runtime-flip': { type: 'boolean', default: false },
       },
     });
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -195,9 +278,22 @@ export const trainHeadsCommand: Command = {
         return 0;
       }
 
+      if (values.recipe !== undefined) {
+        if (values.recipe !== 'shipped') throw new Error('--recipe takes "shipped"');
+        if (values.calibrate) {
+          const calibration = await recalibrate(models, { ...SHIPPED_RECIPE, log, progress }, shippedDir());
+          if (values.json) out(JSON.stringify(calibration, null, 2));
+          return 0;
+        }
+        return await shippedRecipe(models, { check: values.check, json: values.json, out, log, progress });
+      }
       const networks = values.embedding ? values.embedding.split(',') : DEFAULT_PIPELINE.networks;
       const framing = values.framing ?? DEFAULT_PIPELINE.framing;
-      if (!isFramingName(framing)) throw new Error(`--framing must be crop, align-arcface or align-utkface`);
+      if (!isFramingName(framing)) throw new Error(`--framing must be one of ${Object.keys(FRAMINGS).join(', ')}`);
+      const devFraming = values['dev-framing'];
+      if (devFraming !== undefined && !isFramingName(devFraming)) {
+        throw new Error(`--dev-framing must be one of ${Object.keys(FRAMINGS).join(', ')}`);
+      }
       const flip = (values.flip ?? DEFAULT_PIPELINE.flip) as FlipMode;
       if (!['augment', 'average', 'none'].includes(flip)) throw new Error('--flip must be augment, average or none');
       const weighting = (values.weighting ?? DEFAULT_TRAIN.weighting) as Weighting;
@@ -211,7 +307,9 @@ export const trainHeadsCommand: Command = {
         ...(values.dev ? { devSets: values.dev.split(',').map((p) => path.resolve(p)) } : {}),
         networks,
         framing: framing as FramingName,
+        ...(devFraming ? { devFraming } : {}),
         flip,
+        ...(values['no-runtime-flip'] ? { runtimeFlip: false } : {}),
         train: {
           ...DEFAULT_TRAIN,
           hidden: number('hidden', values.hidden, DEFAULT_TRAIN.hidden),
@@ -240,8 +338,9 @@ export const trainHeadsCommand: Command = {
       }
       out(resultsTable(result.rows));
       out('');
+      out(perSetTable(result.rows));
       for (const [task, d] of Object.entries(result.entry.dev))
-        out(`${task}: served by ${d.choice} (dev set ${d.set})`);
+        out(`${task}: served by ${d.choice} (worst of dev sets ${d.set})`);
       out(
         `timings: ${Object.entries(result.timings)
           .map(([k, v]) => `${k} ${v.toFixed(0)} s`)

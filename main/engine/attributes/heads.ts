@@ -76,6 +76,17 @@ export interface EmbeddingModelRef {
   dim: number;
 }
 
+/** One attribute's calibration on the dev sets (main/heads/calibration.ts fits it). */
+export interface Calibration {
+  temperature: number;
+  /** Expected calibration error (15 equal-width confidence bins) before and after the temperature. */
+  eceBefore: number;
+  eceAfter: number;
+  /** Calibrated confidence below which the estimate is uncertain ([Note: uncertain means the same]). */
+  uncertainBelow: number;
+  count: number;
+}
+
 /** Dev-set measurements of one candidate for one attribute (accuracy: group accuracy for age). */
 export interface AttributeScore {
   accuracy: number;
@@ -116,6 +127,10 @@ export interface HeadsEntry {
   dev: Partial<Record<HeadTask, { set: string; candidates: Record<string, AttributeScore>; choice: string }>>;
   /** Accuracy on held-out corrections before and after a corrections fine-tune. */
   corrections?: Record<string, unknown>;
+  /** Per task, the temperature applied to its probabilities and the uncertain threshold (calibration.ts). */
+  calibration?: Partial<Record<HeadTask, Calibration>>;
+  /** Shipped heads: their recipe, and the training data's licence and attribution ([Note: shipped heads]). */
+  provenance?: { recipe: string; licence: string; attribution: string };
 }
 
 export interface HeadsManifest {
@@ -203,6 +218,20 @@ export function measuredAssignment<A extends Partial<Record<HeadTask, string | n
     }
   }
   return result;
+}
+
+/** Temperature scaling of one probability vector: p ∝ p^(1/T) (logits divided by T; the argmax stays). */
+export function withTemperature(p: ArrayLike<number>, temperature: number): Float32Array {
+  const out = Float32Array.from(p as ArrayLike<number>);
+  if (temperature === 1) return out;
+  let total = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = Math.exp(Math.log(Math.max(out[i] as number, 1e-12)) / temperature);
+    out[i] = v;
+    total += v;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / total;
+  return out;
 }
 
 /** Horizontally mirrors `count` NHWC crops of size × size × channels in place. */
@@ -429,9 +458,16 @@ export async function runHeads(
     );
     Object.assign(out, await runHeadsSession(heads.session, tasks, inputs));
   }
+  const calibration = heads.entry.calibration ?? {};
+  const calibrated = (t: HeadTask, p: Float32Array | undefined) => {
+    const temperature = calibration[t]?.temperature;
+    return p && temperature && temperature !== 1 ? withTemperature(p, temperature) : p;
+  };
   return faces.map((_, i) =>
     headsAttributes(
-      Object.fromEntries(heads.entry.tasks.map((t) => [t, out[t]?.[i]])) as Partial<Record<HeadTask, Float32Array>>,
+      Object.fromEntries(heads.entry.tasks.map((t) => [t, calibrated(t, out[t]?.[i])])) as Partial<
+        Record<HeadTask, Float32Array>
+      >,
       heads.entry,
       heads.ref,
     ),
