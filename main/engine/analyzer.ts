@@ -235,6 +235,9 @@ export class FaceAnalyzer {
         const parts = networks.map((n) => outputs.get(n)?.[i] ?? {});
         const value = parts.length === 1 ? parts[0]?.[attribute] : combineEstimates(attribute, parts)[attribute];
         if (value) (results[i] as Record<string, unknown>)[attribute] = value;
+        // The seven FairFace classes ride with ethnicity where the heads alone serve it.
+        const seven = parts.length === 1 && attribute === 'ethnicity' ? parts[0]?.ethnicity7 : undefined;
+        if (seven) (results[i] as Attributes).ethnicity7 = seven;
       });
     }
     if (this.options.embeddings) {
