@@ -318,12 +318,9 @@ function coversDev(score: AttributeScore | undefined, unseen: readonly string[])
   return !inDev.some((l) => unseen.includes(l));
 }
 
-export async function runPipeline(models: ModelStore, options: PipelineOptions): Promise<PipelineResult> {
-  const timings: Record<string, number> = {};
-  const clock = () => performance.now();
-  let t0 = clock();
-  const trainLoaded = await loadSets(models, options.trainSets, options, options.maxPerSet, options.flip);
-  const devLoaded = await loadSets(
+/** The dev sets as the run-time engine frames them (their own framing; mirror-averaged only if the engine averages). */
+function loadDevSets(models: ModelStore, options: Omit<PipelineOptions, 'dir'>) {
+  return loadSets(
     models,
     options.devSets,
     options,
@@ -331,6 +328,23 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     options.flip === 'none' || options.runtimeFlip === false ? 'none' : 'average',
     options.devFraming ?? options.framing,
   );
+}
+
+function logCalibration(calibration: NonNullable<HeadsEntry['calibration']>, log: (line: string) => void): void {
+  for (const [task, c] of Object.entries(calibration)) {
+    log(
+      `calibration ${task}: temperature ${c.temperature}, ECE ${(c.eceBefore * 100).toFixed(1)}% → ` +
+        `${(c.eceAfter * 100).toFixed(1)}%, uncertain below ${c.uncertainBelow.toFixed(2)} (${c.count} dev faces)`,
+    );
+  }
+}
+
+export async function runPipeline(models: ModelStore, options: PipelineOptions): Promise<PipelineResult> {
+  const timings: Record<string, number> = {};
+  const clock = () => performance.now();
+  let t0 = clock();
+  const trainLoaded = await loadSets(models, options.trainSets, options, options.maxPerSet, options.flip);
+  const devLoaded = await loadDevSets(models, options);
   timings['embeddings (cached where present)'] = (clock() - t0) / 1000;
   const tasks = trainLoaded.tasks;
   const train = concatDatasets(trainLoaded.sets.map((s) => s.data));
@@ -563,12 +577,7 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     devSets.map((s) => s.data),
     tasks,
   );
-  for (const [task, c] of Object.entries(calibration)) {
-    options.log(
-      `calibration ${task}: temperature ${c.temperature}, ECE ${(c.eceBefore * 100).toFixed(1)}% → ` +
-        `${(c.eceAfter * 100).toFixed(1)}%, uncertain below ${c.uncertainBelow.toFixed(2)} (${c.count} dev faces)`,
-    );
-  }
+  logCalibration(calibration, options.log);
 
   const entry: Omit<HeadsEntry, 'file' | 'sha256'> = {
     createdAt: new Date().toISOString(),
@@ -674,14 +683,7 @@ export async function recalibrate(
 ): Promise<NonNullable<HeadsEntry['calibration']>> {
   const { entry, bytes } = activeHeadsBytes(dir);
   const { config, params } = readHeadsParams(bytes);
-  const dev = await loadSets(
-    models,
-    options.devSets,
-    options,
-    Infinity,
-    options.flip === 'none' || options.runtimeFlip === false ? 'none' : 'average',
-    options.devFraming ?? options.framing,
-  );
+  const dev = await loadDevSets(models, options);
   const calibration = calibrateOnDev(
     config,
     params,
@@ -693,11 +695,6 @@ export async function recalibrate(
     manifest.active = { ...manifest.active, calibration };
     writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
-  for (const [task, c] of Object.entries(calibration)) {
-    options.log(
-      `calibration ${task}: temperature ${c.temperature}, ECE ${(c.eceBefore * 100).toFixed(1)}% → ` +
-        `${(c.eceAfter * 100).toFixed(1)}%, uncertain below ${c.uncertainBelow.toFixed(2)} (${c.count} dev faces)`,
-    );
-  }
+  logCalibration(calibration, options.log);
   return calibration;
 }
