@@ -150,14 +150,20 @@ async function compare(
   model: GraphModel,
   session: ort.InferenceSession,
   input: { data: Float32Array; shape: number[] },
+  /** Intermediate outputs the manifest adds (ONNX output name → TF node), compared like the others. */
+  extra: Record<string, string> = {},
 ): Promise<Comparison[]> {
   const inputName = model.inputs[0]?.name as string;
   assert.deepEqual(session.inputNames, [inputName], 'the ONNX model keeps the TF.js input (placeholder) name');
-  const outputNames = model.outputNodes;
-  assert.deepEqual([...session.outputNames].sort(), [...outputNames].sort(), 'the ONNX model keeps TF.js output names');
+  const outputNames = [...model.outputNodes, ...Object.keys(extra)];
+  assert.deepEqual(
+    [...session.outputNames].sort(),
+    [...outputNames].sort(),
+    "the ONNX model keeps TF.js output names (and adds the manifest's intermediate outputs)",
+  );
 
   const x = tf.tensor(input.data, input.shape, 'float32');
-  const result = model.execute({ [inputName]: x }, outputNames);
+  const result = model.execute({ [inputName]: x }, [...model.outputNodes, ...Object.values(extra)]);
   const tfOut = Array.isArray(result) ? result : [result];
   const onnxOut = await session.run({ [inputName]: new ort.Tensor('float32', input.data, input.shape) });
   const comparisons: Comparison[] = [];
@@ -177,6 +183,15 @@ async function compare(
   });
   tf.dispose([x, ...tfOut]);
   return comparisons;
+}
+
+/** The intermediate outputs models/manifest.json adds to a TF.js graph model (e.g. gear's features). */
+function extraOutputs(name: string): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'models', 'manifest.json'), 'utf8')) as {
+    models: { name: string; outputs: { name: string; node?: string }[] }[];
+  };
+  const entry = manifest.models.find((m) => m.name === name);
+  return Object.fromEntries((entry?.outputs ?? []).flatMap((o) => (o.node ? [[o.name, o.node]] : [])));
 }
 
 function assertClose(t: { diagnostic: (m: string) => void }, label: string, comparisons: Comparison[]): void {
@@ -210,7 +225,7 @@ for (const name of ['gear', 'emotion', 'faceres'] as const) {
 
     test('six demo-photo faces in one batch (dynamic batch axis)', async (t) => {
       const images = await Promise.all(SAMPLE_FACES.map((f) => rgb(path.join(SAMPLES, f.file), PREP[name].size, f)));
-      const comparisons = await compare(model, session, prepare(name, images));
+      const comparisons = await compare(model, session, prepare(name, images), extraOutputs(name));
       for (const c of comparisons) assert.equal(c.dims[0], SAMPLE_FACES.length, `${c.output}: batch dimension`);
       assertClose(t, 'demo faces', comparisons);
     });
@@ -226,7 +241,7 @@ for (const name of ['gear', 'emotion', 'faceres'] as const) {
       for (const row of picks) {
         const file = row.split(',')[0] as string;
         const image = await rgb(path.join(UTKFACE, file), PREP[name].size);
-        assertClose(t, path.basename(file), await compare(model, session, prepare(name, [image])));
+        assertClose(t, path.basename(file), await compare(model, session, prepare(name, [image]), extraOutputs(name)));
       }
     });
   });

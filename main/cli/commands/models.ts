@@ -22,6 +22,8 @@ interface HeadsReport {
   sha256: string;
   sha256Status: 'ok' | 'missing' | 'mismatch';
   origin: string;
+  /** Heads sessions always run on the CPU (main/engine/attributes/heads.ts loadHeads). */
+  provider: 'cpu';
   inUse: boolean;
   licence: string | null;
   attribution: string | null;
@@ -49,6 +51,7 @@ function headsReports(): HeadsReport[] {
       sha256: entry.sha256,
       sha256Status: !existsSync(file) ? 'missing' : sha256File(file) === entry.sha256 ? 'ok' : 'mismatch',
       origin: entry.origin,
+      provider: 'cpu',
       inUse: dir === inUse,
       licence: entry.provenance?.licence ?? null,
       attribution: entry.provenance?.attribution ?? null,
