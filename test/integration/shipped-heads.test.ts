@@ -111,7 +111,7 @@ describe('shipped heads on a fresh install', { timeout: 900_000 }, () => {
       await backend.handle('folders:add', { path: photos });
       await backend.handle('scan:start', {});
       await done;
-      const { items } = await backend.handle('faces:query', { filter: {}, page: { offset: 0, limit: 1000 } });
+      const { items } = await backend.handle('faces:query', { filter: {}, page: { offset: 0, limit: 500 } });
       assert.ok(items.length >= 8, `${items.length} faces`);
       // Every face's gender said to be the other one: corrections the shipped heads disagree with.
       for (const f of items) {

@@ -9,6 +9,8 @@ import {
   headsAttributes,
   measuredAssignment,
   mirrorCrops,
+  readHeadsManifest,
+  shippedHeadsDir,
 } from '../../main/engine/attributes/heads.js';
 import { installHeads, revertHeads } from '../../main/heads/store.js';
 
@@ -144,8 +146,16 @@ test('installing keeps the previous heads; revert restores them', () => {
     const second = installHeads(new Uint8Array([2]), { ...entry({}), origin: 'corrections' }, dir);
     assert.notEqual(first.file, second.file);
     assert.equal(revertHeads(dir).sha256, first.sha256);
+    // Without shipped heads there is nothing before the first; with them, the first reverts to them.
+    process.env['FACETS_SHIPPED_HEADS'] = 'off';
     assert.throws(() => revertHeads(dir), /no earlier heads/);
+    delete process.env['FACETS_SHIPPED_HEADS'];
+    const shipped = readHeadsManifest(shippedHeadsDir() as string)?.active;
+    assert.ok(shipped, 'the repository ships heads');
+    assert.equal(revertHeads(dir).sha256, shipped.sha256);
+    assert.equal(readHeadsManifest(dir)?.active, null, "the user's folder is left with none active");
   } finally {
+    delete process.env['FACETS_SHIPPED_HEADS'];
     rmSync(dir, { recursive: true, force: true });
   }
 });
