@@ -1,6 +1,7 @@
 /** Analysis options shared by `analyze`, `eval` and `scan`. */
 import type { AnalyzerOptions, Assignment } from '../engine/analyzer.js';
 import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
+import { measuredAssignment } from '../engine/attributes/heads.js';
 import type { TemplateName } from '../engine/faces/crop.js';
 
 export const analyzerFlags = {
@@ -55,7 +56,8 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
       .map((v) => number('rotations', v));
   }
   if (typeof values.assign === 'string') {
-    const assignment: Assignment = { ...DEFAULT_ASSIGNMENT };
+    // Only the named attributes change: the rest stay as a plain run serves them (heads where measured better).
+    const assignment: Assignment = { ...measuredAssignment(DEFAULT_ASSIGNMENT) };
     for (const pair of values.assign.split(',')) {
       const [key, net] = pair.split('=');
       if (!key || !(key in assignment) || net === undefined) throw new Error(`bad --assign entry "${pair}"`);

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { type AnalyzedFace, FaceAnalyzer, type ImageAnalysis } from '../../engine/analyzer.js';
@@ -126,6 +128,7 @@ export function summary(f: AnalyzedFace): string {
 }
 
 async function draw(path: string, analysis: ImageAnalysis, out: string): Promise<void> {
+  mkdirSync(dirname(out), { recursive: true }); // `--draw results/x.png` in a fresh folder
   const { width, height } = analysis;
   const stroke = Math.max(2, Math.round(Math.max(width, height) / 400));
   const font = Math.max(12, Math.round(Math.max(width, height) / 70));
