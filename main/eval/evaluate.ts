@@ -5,7 +5,7 @@
  * the largest face), each labelled as such.
  */
 import type { FaceAnalyzer } from '../engine/analyzer.js';
-import { EMOTIONS, ETHNICITIES, GENDERS, ageGroupOf } from '../engine/attributes/labels.js';
+import { AGE_GROUPS, type AgeGroup, EMOTIONS, ETHNICITIES, GENDERS, ageGroupOf } from '../engine/attributes/labels.js';
 import type { Attributes } from '../engine/attributes/networks.js';
 import type { Detection } from '../engine/detection/mtcnn.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
@@ -261,12 +261,12 @@ function biasReport(predictions: readonly Labelled[]): AttributeReport['bias'] |
     (p) => race(p.sample) && p.sample.gender && (p.sample.ageGroup ?? p.sample.age) !== undefined,
   );
   if (full.length === 0) return undefined;
-  const cells = (key: (s: AttributeSample) => string) => {
+  const cells = (key: (s: AttributeSample) => string, order: (a: string, b: string) => number) => {
     const groups = new Map<string, Labelled[]>();
     for (const p of full) groups.set(key(p.sample), [...(groups.get(key(p.sample)) ?? []), p]);
     return Object.fromEntries(
       [...groups.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => order(a, b))
         .map(([k, ps]) => {
           const cell: BiasCell = { faces: ps.length };
           for (const attr of ['age', 'gender', 'ethnicity'] as const) {
@@ -278,8 +278,15 @@ function biasReport(predictions: readonly Labelled[]): AttributeReport['bias'] |
     );
   };
   return {
-    byRaceGender: cells((s) => `${race(s)} ${s.gender}`),
-    byAgeGroup: cells((s) => s.ageGroup ?? ageGroupOf(s.age ?? 0)),
+    byRaceGender: cells(
+      (s) => `${race(s)} ${s.gender}`,
+      (a, b) => a.localeCompare(b),
+    ),
+    // Youngest first, not alphabetically ('10-19' before '3-9').
+    byAgeGroup: cells(
+      (s) => s.ageGroup ?? ageGroupOf(s.age ?? 0),
+      (a, b) => AGE_GROUPS.indexOf(a as AgeGroup) - AGE_GROUPS.indexOf(b as AgeGroup),
+    ),
   };
 }
 
