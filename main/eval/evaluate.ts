@@ -11,7 +11,8 @@ import type { Detection } from '../engine/detection/mtcnn.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { AttributeSample, DetectionImage } from './datasets.js';
-import { expectedCalibrationError } from '../heads/calibration.js';
+import { calibrate, expectedCalibrationError } from '../heads/calibration.js';
+import { withTemperature } from '../engine/attributes/heads.js';
 import { type AgeMetrics, type ClassMetrics, ageMetrics, classMetrics, detectionMetrics } from './metrics.js';
 
 export interface DetectionReport {
@@ -46,7 +47,7 @@ export interface AttributeReport {
   failed: { path: string; error: string }[];
   msPerImage: number;
   /** Expected calibration error per attribute: the shown label's probability against how often it is right. */
-  calibration?: Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { ece: number; count: number }>>;
+  calibration?: Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', CalibrationReport>>;
   /**
    * Sets labelled with race, gender and age group (FairFace's format): every attribute's accuracy per
    * race × gender and per age group (race: FairFace's seven where the set has them).
@@ -221,6 +222,74 @@ export async function evaluateAttributes(
 
 type Labelled = { sample: AttributeSample; attrs: Attributes };
 
+export interface CalibrationReport {
+  ece: number;
+  count: number;
+  /**
+   * The temperature that would calibrate these estimates on this set (least negative log likelihood),
+   * and the ECE at a few temperatures: how a run-time temperature is chosen for an attribute no heads
+   * calibrate, by the worst of several sets (models/README.md, "Calibrated confidence").
+   */
+  fit?: { temperature: number; eceAfter: number; uncertainBelow: number; eceByTemperature: Record<string, number> };
+}
+
+/** Temperatures at which the report gives the ECE (1 = as estimated). */
+const REPORTED_TEMPERATURES = [0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3];
+
+/** Each attribute's probability row over its labels and the true label's index, where both are known. */
+function probabilityRows(
+  p: Labelled,
+): Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { row: number[]; truth: number }>> {
+  const out: ReturnType<typeof probabilityRows> = {};
+  const { sample, attrs } = p;
+  if (attrs.age && (sample.ageGroup !== undefined || sample.age !== undefined)) {
+    const truth = (AGE_GROUPS as readonly string[]).indexOf(sample.ageGroup ?? ageGroupOf(sample.age ?? 0));
+    out.age = { row: AGE_GROUPS.map((g) => attrs.age?.groupProbabilities[g] ?? 0), truth };
+  }
+  if (attrs.gender && sample.gender !== undefined) {
+    const male = attrs.gender.label === 'male' ? attrs.gender.probability : 1 - attrs.gender.probability;
+    out.gender = {
+      row: GENDERS.map((g) => (g === 'male' ? male : 1 - male)),
+      truth: (GENDERS as readonly string[]).indexOf(sample.gender),
+    };
+  }
+  for (const [key, labels] of [
+    ['ethnicity', ETHNICITIES],
+    ['emotion', EMOTIONS],
+  ] as const) {
+    const est = attrs[key];
+    const truth = sample[key];
+    if (!est || truth === undefined) continue;
+    const probs = est.probabilities as Record<string, number> | undefined;
+    if (!probs) continue;
+    out[key] = { row: labels.map((l) => probs[l] ?? 0), truth: (labels as readonly string[]).indexOf(truth) };
+  }
+  return out;
+}
+
+function temperatureFit(rows: readonly { row: number[]; truth: number }[]): CalibrationReport['fit'] {
+  const K = rows[0]?.row.length ?? 0;
+  const probs = Float32Array.from(rows.flatMap((r) => r.row));
+  const labels = Int32Array.from(rows.map((r) => r.truth));
+  const fit = calibrate(probs, labels, K);
+  if (!fit) return undefined;
+  const eceAt = (t: number) =>
+    expectedCalibrationError(
+      rows.map((r) => {
+        const p = withTemperature(r.row, t);
+        let arg = 0;
+        for (let k = 1; k < K; k++) if ((p[k] as number) > (p[arg] as number)) arg = k;
+        return { confidence: p[arg] as number, right: arg === r.truth };
+      }),
+    );
+  return {
+    temperature: fit.temperature,
+    eceAfter: fit.eceAfter,
+    uncertainBelow: fit.uncertainBelow,
+    eceByTemperature: Object.fromEntries(REPORTED_TEMPERATURES.map((t) => [String(t), eceAt(t)])),
+  };
+}
+
 /** Shown label, its probability, and whether it is right, for each attribute a face is labelled for. */
 function shownVsTruth(
   p: Labelled,
@@ -247,11 +316,18 @@ function shownVsTruth(
 
 function calibrationErrors(predictions: readonly Labelled[]): AttributeReport['calibration'] {
   const pairs: Record<string, { confidence: number; right: boolean }[]> = {};
+  const rows: Record<string, { row: number[]; truth: number }[]> = {};
   for (const p of predictions) {
     for (const [k, v] of Object.entries(shownVsTruth(p))) (pairs[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(probabilityRows(p))) if (v.truth >= 0) (rows[k] ??= []).push(v);
   }
   return Object.fromEntries(
-    Object.entries(pairs).map(([k, v]) => [k, { ece: expectedCalibrationError(v), count: v.length }]),
+    Object.entries(pairs).map(([k, v]) => {
+      const fit = rows[k] ? temperatureFit(rows[k]) : undefined;
+      const report: CalibrationReport = { ece: expectedCalibrationError(v), count: v.length };
+      if (fit) report.fit = fit;
+      return [k, report];
+    }),
   );
 }
 

@@ -179,7 +179,10 @@ export const evalCommand: Command = {
         }
         process.stdout.write(`  no face found: ${r.noFace}; failed: ${r.failed.length}\n`);
         if (r.calibration) {
-          const ece = Object.entries(r.calibration).map(([k, v]) => `${k} ${pct(v?.ece)}`);
+          const ece = Object.entries(r.calibration).map(
+            ([k, v]) =>
+              `${k} ${pct(v?.ece)}${v?.fit ? ` (${pct(v.fit.eceAfter)} at temperature ${v.fit.temperature})` : ''}`,
+          );
           if (ece.length) process.stdout.write(`  expected calibration error: ${ece.join(', ')}\n`);
         }
         if (r.bias) {
