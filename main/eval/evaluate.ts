@@ -11,7 +11,7 @@ import type { Detection } from '../engine/detection/mtcnn.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { AttributeSample, DetectionImage } from './datasets.js';
-import { calibrate, expectedCalibrationError } from '../heads/calibration.js';
+import { calibrate, expectedCalibrationError, uncertainThreshold } from '../heads/calibration.js';
 import { withTemperature } from '../engine/attributes/heads.js';
 import { type AgeMetrics, type ClassMetrics, ageMetrics, classMetrics, detectionMetrics } from './metrics.js';
 
@@ -236,21 +236,30 @@ export interface CalibrationReport {
 /** Temperatures at which the report gives the ECE (1 = as estimated). */
 const REPORTED_TEMPERATURES = [0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3];
 
-/** Each attribute's probability row over its labels and the true label's index, where both are known. */
+/**
+ * Each attribute's probability row over its labels, the shown label's index and the true label's index,
+ * where both are known. The shown label is not always the row's argmax (an age group follows the
+ * estimated years), so calibration is judged on the shown label, as the app shows it.
+ */
 function probabilityRows(
   p: Labelled,
-): Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { row: number[]; truth: number }>> {
+): Partial<Record<'age' | 'gender' | 'ethnicity' | 'emotion', { row: number[]; shown: number; truth: number }>> {
   const out: ReturnType<typeof probabilityRows> = {};
   const { sample, attrs } = p;
+  const index = (labels: readonly string[], l: string) => labels.indexOf(l);
   if (attrs.age && (sample.ageGroup !== undefined || sample.age !== undefined)) {
-    const truth = (AGE_GROUPS as readonly string[]).indexOf(sample.ageGroup ?? ageGroupOf(sample.age ?? 0));
-    out.age = { row: AGE_GROUPS.map((g) => attrs.age?.groupProbabilities[g] ?? 0), truth };
+    out.age = {
+      row: AGE_GROUPS.map((g) => attrs.age?.groupProbabilities[g] ?? 0),
+      shown: index(AGE_GROUPS, attrs.age.group),
+      truth: index(AGE_GROUPS, sample.ageGroup ?? ageGroupOf(sample.age ?? 0)),
+    };
   }
   if (attrs.gender && sample.gender !== undefined) {
     const male = attrs.gender.label === 'male' ? attrs.gender.probability : 1 - attrs.gender.probability;
     out.gender = {
       row: GENDERS.map((g) => (g === 'male' ? male : 1 - male)),
-      truth: (GENDERS as readonly string[]).indexOf(sample.gender),
+      shown: index(GENDERS, attrs.gender.label),
+      truth: index(GENDERS, sample.gender),
     };
   }
   for (const [key, labels] of [
@@ -260,33 +269,27 @@ function probabilityRows(
     const est = attrs[key];
     const truth = sample[key];
     if (!est || truth === undefined) continue;
-    const probs = est.probabilities as Record<string, number> | undefined;
-    if (!probs) continue;
-    out[key] = { row: labels.map((l) => probs[l] ?? 0), truth: (labels as readonly string[]).indexOf(truth) };
+    const probs = est.probabilities as Record<string, number>;
+    out[key] = { row: labels.map((l) => probs[l] ?? 0), shown: index(labels, est.label), truth: index(labels, truth) };
   }
   return out;
 }
 
-function temperatureFit(rows: readonly { row: number[]; truth: number }[]): CalibrationReport['fit'] {
+function temperatureFit(rows: readonly { row: number[]; shown: number; truth: number }[]): CalibrationReport['fit'] {
   const K = rows[0]?.row.length ?? 0;
-  const probs = Float32Array.from(rows.flatMap((r) => r.row));
-  const labels = Int32Array.from(rows.map((r) => r.truth));
-  const fit = calibrate(probs, labels, K);
+  // The temperature of least negative log likelihood (it does not depend on which label is shown).
+  const fit = calibrate(Float32Array.from(rows.flatMap((r) => r.row)), Int32Array.from(rows.map((r) => r.truth)), K);
   if (!fit) return undefined;
-  const eceAt = (t: number) =>
-    expectedCalibrationError(
-      rows.map((r) => {
-        const p = withTemperature(r.row, t);
-        let arg = 0;
-        for (let k = 1; k < K; k++) if ((p[k] as number) > (p[arg] as number)) arg = k;
-        return { confidence: p[arg] as number, right: arg === r.truth };
-      }),
-    );
+  const pairsAt = (t: number) =>
+    rows.map((r) => ({ confidence: withTemperature(r.row, t)[r.shown] as number, right: r.shown === r.truth }));
+  const after = pairsAt(fit.temperature);
   return {
     temperature: fit.temperature,
-    eceAfter: fit.eceAfter,
-    uncertainBelow: fit.uncertainBelow,
-    eceByTemperature: Object.fromEntries(REPORTED_TEMPERATURES.map((t) => [String(t), eceAt(t)])),
+    eceAfter: expectedCalibrationError(after),
+    uncertainBelow: uncertainThreshold(after),
+    eceByTemperature: Object.fromEntries(
+      REPORTED_TEMPERATURES.map((t) => [String(t), expectedCalibrationError(pairsAt(t))]),
+    ),
   };
 }
 
@@ -316,10 +319,10 @@ function shownVsTruth(
 
 function calibrationErrors(predictions: readonly Labelled[]): AttributeReport['calibration'] {
   const pairs: Record<string, { confidence: number; right: boolean }[]> = {};
-  const rows: Record<string, { row: number[]; truth: number }[]> = {};
+  const rows: Record<string, { row: number[]; shown: number; truth: number }[]> = {};
   for (const p of predictions) {
     for (const [k, v] of Object.entries(shownVsTruth(p))) (pairs[k] ??= []).push(v);
-    for (const [k, v] of Object.entries(probabilityRows(p))) if (v.truth >= 0) (rows[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(probabilityRows(p))) if (v.truth >= 0 && v.shown >= 0) (rows[k] ??= []).push(v);
   }
   return Object.fromEntries(
     Object.entries(pairs).map(([k, v]) => {

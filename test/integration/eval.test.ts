@@ -32,7 +32,7 @@ test('facets eval afw-dev: MTCNN meets the detection targets (recall ≥ 0.95, A
 test('facets eval on a face-crop set reports both "crop" and "detect" modes with the documented keys', async (t) => {
   const missing = absent(UTK);
   if (missing) return t.skip(missing);
-  const r = facets(['eval', UTK, '--json', '--limit', '40'], { timeoutMs: 600_000 });
+  const r = facets(['eval', UTK, '--json', '--limit', '60'], { timeoutMs: 600_000 });
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as {
     mode: string;
@@ -45,23 +45,39 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
       confusion: Record<string, Record<string, number>>;
     };
     gender: { accuracy: number };
+    calibration: Record<
+      string,
+      {
+        ece: number;
+        count: number;
+        fit?: { temperature: number; eceAfter: number; eceByTemperature: Record<string, number> };
+      }
+    >;
     other: { mode: string; noFace: number; age: { count: number } }[];
   };
   assert.equal(report.mode, 'crop');
-  assert.equal(report.images, 40);
+  assert.equal(report.images, 60);
   assert.equal(report.noFace, 0, 'in crop mode every image is a face');
-  assert.equal(report.age.count, 40);
+  assert.equal(report.age.count, 60);
   assert.ok(report.age.groupWithinOne >= report.age.groupAccuracy);
   const confusionTotal = Object.values(report.ethnicity.confusion)
     .flatMap((row) => Object.values(row))
     .reduce((a, b) => a + b, 0);
-  assert.equal(confusionTotal, 40, 'the confusion matrix counts every face once');
+  assert.equal(confusionTotal, 60, 'the confusion matrix counts every face once');
+  // Calibration per attribute, with the temperature that would fit this set: the NLL-best temperature's
+  // ECE is what the report says it is at that temperature, and temperature 1 is the uncalibrated ECE.
+  for (const attr of ['age', 'gender', 'ethnicity']) {
+    const c = report.calibration[attr];
+    assert.ok(c && c.count === 60 && c.ece >= 0 && c.ece <= 1, `${attr} calibration ${JSON.stringify(c)}`);
+    assert.ok(c.fit && c.fit.temperature >= 0.5 && c.fit.temperature <= 4, `${attr} fit`);
+    assert.ok(Math.abs((c.fit.eceByTemperature['1'] ?? -1) - c.ece) < 1e-9, `${attr}: ECE at temperature 1`);
+  }
   assert.deepEqual(Object.keys(report.ethnicity.perClassRecall).sort(), ['asian', 'black', 'indian', 'other', 'white']);
   const [detect] = report.other;
   assert.equal(detect?.mode, 'detect');
   assert.equal(
     (detect?.age.count ?? 0) + (detect?.noFace ?? 0),
-    40,
+    60,
     'detect mode: every image classified or counted as no face',
   );
 });
