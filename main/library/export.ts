@@ -85,8 +85,29 @@ const CSV_COLUMNS = [
   'corrected',
 ] as const;
 
+/**
+ * What the export calls a record's fields ([Note: apparent attributes]): gender and ethnicity are
+ * estimated from appearance, and the column names say so. Everything else keeps its record name.
+ */
+export const EXPORT_NAMES: Partial<Record<string, string>> = {
+  gender: 'apparentGender',
+  genderConfidence: 'apparentGenderConfidence',
+  ethnicity: 'apparentEthnicity',
+  ethnicityConfidence: 'apparentEthnicityConfidence',
+};
+
+const exportName = (key: string): string => EXPORT_NAMES[key] ?? key;
+
+/** A record as `facets export --format json` and `facets query --json` print it (apparent… names). */
+export function exportedRecord(r: FaceRecord): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [exportName(k), v]));
+}
+
+const shownColumns = (hideEthnicity: boolean) =>
+  CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity'));
+
 export function csvHeader(hideEthnicity: boolean): string {
-  return CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity')).join(',');
+  return shownColumns(hideEthnicity).map(exportName).join(',');
 }
 
 export function csvRow(r: FaceRecord, hideEthnicity: boolean): string {
@@ -100,7 +121,7 @@ export function csvRow(r: FaceRecord, hideEthnicity: boolean): string {
     ethnicityConfidence: r.ethnicityConfidence,
     corrected: r.corrected.join(' '),
   };
-  return CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity'))
+  return shownColumns(hideEthnicity)
     .map((c) => csvCell(flat[c]))
     .join(',');
 }

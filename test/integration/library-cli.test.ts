@@ -77,17 +77,26 @@ describe('facets scan / query / stats / export / purge', { timeout: 240_000 }, (
     }
     const text = await cli('stats');
     assert.match(text.stdout, /^Emotion\s+angry \d+ · disgust \d+ · fear \d+ · happy \d+/m);
+    assert.match(text.stdout, /^Apparent gender\s+male \d+ · female \d+/m);
+    assert.match(text.stdout, /^Apparent ethnicity\s+white \d+/m);
   });
 
   test('export: CSV with one row per face, or JSON', async () => {
     const faces = (JSON.parse((await cli('query', '--json')).stdout) as FaceRecord[]).length;
     const csv = (await cli('export', '--format', 'csv')).stdout.trim().split('\n');
     assert.match(csv[0] ?? '', /^path,faceId,photoId,faceIndex,takenAt,x,y,width,height,score/);
+    // Gender and ethnicity are named for what they are: estimated from appearance.
+    assert.match(
+      csv[0] ?? '',
+      /,apparentGender,apparentGenderConfidence,apparentEthnicity,apparentEthnicityConfidence,/,
+    );
+    assert.ok(!/(^|,)(gender|ethnicity)(,|$)/.test(csv[0] ?? ''), csv[0]);
     assert.equal(csv.length, faces + 1);
     const out = path.join(work, 'faces.json');
     await cli('export', '--format', 'json', '--output', out, '--min-confidence', '0');
-    const json = JSON.parse(readFileSync(out, 'utf8')) as FaceRecord[];
+    const json = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>[];
     assert.equal(json.length, faces);
+    assert.ok(json.every((r) => 'apparentGender' in r && 'apparentEthnicity' in r && !('gender' in r)));
   });
 
   test('purge: only photos missing past the grace period, or all missing with --all', async () => {

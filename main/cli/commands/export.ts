@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { csvHeader, csvRow, faceRecords } from '../../library/export.js';
+import { csvHeader, csvRow, exportedRecord, faceRecords } from '../../library/export.js';
 import type { Command } from '../command.js';
 import { exportXmp } from './export-xmp.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
@@ -67,7 +67,7 @@ export const exportCommand: Command = {
       else await write('[');
       for (const record of faceRecords(library.queries, filter, hide)) {
         if (values.format === 'csv') await write(`${csvRow(record, hide)}\n`);
-        else await write(`${count ? ',' : ''}\n  ${JSON.stringify(record)}`);
+        else await write(`${count ? ',' : ''}\n  ${JSON.stringify(exportedRecord(record))}`);
         count++;
       }
       if (values.format === 'json') await write(count ? '\n]\n' : ']\n');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { faceRecords, type FaceRecord } from '../../library/export.js';
+import { exportedRecord, faceRecords, type FaceRecord } from '../../library/export.js';
 import type { Command } from '../command.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
 
@@ -39,7 +39,7 @@ export const queryCommand: Command = {
         records.push(record);
       }
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(records.map(exportedRecord), null, 2)}\n`);
       } else {
         for (const r of records) process.stdout.write(`${describe(r)}\n`);
         process.stderr.write(`${records.length} face(s)\n`);

@@ -8,8 +8,9 @@ import { dbFlag, openLibrary } from '../library-options.js';
 const PROBLEMS_LISTED = 20;
 const ATTRIBUTE_NAMES = {
   ageGroup: 'Age group',
-  gender: 'Gender',
-  ethnicity: 'Ethnicity',
+  // [Note: apparent attributes]
+  gender: 'Apparent gender',
+  ethnicity: 'Apparent ethnicity',
   emotion: 'Emotion',
 } as const;
 
@@ -92,7 +93,7 @@ function text(s: Stats): string {
     `Faces: ${s.faces} (${s.corrected} with corrections)`,
   ];
   for (const [key, counts] of Object.entries(s.attributes) as [keyof typeof ATTRIBUTE_NAMES, FacetCount[]][]) {
-    lines.push(`${ATTRIBUTE_NAMES[key].padEnd(10)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
+    lines.push(`${ATTRIBUTE_NAMES[key].padEnd(19)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
   }
   if (s.lastScan) lines.push(`Last scan: ${s.lastScan.startedAt} (${s.lastScan.state})`);
   if (s.problems.length > 0) {

@@ -6,10 +6,16 @@ export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS };
 
 export const ATTRIBUTES: readonly Attribute[] = ['emotion', 'ageGroup', 'gender', 'ethnicity'];
 
+/**
+ * [Note: apparent attributes] Gender and ethnicity are estimated from appearance alone, so they read
+ * "Apparent gender" / "Apparent ethnicity" everywhere they show: here (sidebar, cards, face detail, bulk
+ * panel, toasts), the CLI's stats (main/cli/commands/stats.ts) and the export's column names
+ * (main/library/export.ts EXPORT_NAMES).
+ */
 export const ATTRIBUTE_NAMES: Record<Attribute, string> = {
   ageGroup: 'Age group',
-  gender: 'Gender',
-  ethnicity: 'Ethnicity',
+  gender: 'Apparent gender',
+  ethnicity: 'Apparent ethnicity',
   emotion: 'Emotion',
 };
 

@@ -48,6 +48,8 @@ export class AppState {
   connection = $state<'open' | 'connecting' | 'lost'>('open');
   viewer = $state<ViewerTarget | null>(null);
   errorCount = $state(0);
+  /** The last correction made in this window, for Ctrl+Z / ⌘Z. */
+  lastCorrection = $state<{ faceIds: number[]; attribute: Attribute } | null>(null);
 
   readonly hideEthnicity = $derived(this.settings?.hideEthnicity ?? false);
 
@@ -180,6 +182,7 @@ export class AppState {
   async correct(faceIds: number[], attribute: Attribute, value: string): Promise<boolean> {
     try {
       await this.bridge.invoke('faces:correct', { faceIds, attribute, value });
+      this.lastCorrection = { faceIds, attribute };
       this.library.changed();
       this.toasts.show(
         `${ATTRIBUTE_NAMES[attribute]} set to ${valueName(value)} on ${plural(faceIds.length, 'face')}`,
@@ -195,6 +198,11 @@ export class AppState {
   async uncorrect(faceIds: number[], attribute: Attribute): Promise<boolean> {
     try {
       await this.bridge.invoke('faces:uncorrect', { faceIds, attribute });
+      if (
+        this.lastCorrection?.attribute === attribute &&
+        this.lastCorrection.faceIds.every((id) => faceIds.includes(id))
+      )
+        this.lastCorrection = null;
       this.library.changed();
       this.toasts.show(`${ATTRIBUTE_NAMES[attribute]} back to the prediction on ${plural(faceIds.length, 'face')}`);
       return true;
@@ -202,6 +210,16 @@ export class AppState {
       this.toasts.error(err);
       return false;
     }
+  }
+
+  /** Ctrl+Z / ⌘Z: undoes the last correction as its Undo button does (back to the prediction). */
+  async undoLast(): Promise<boolean> {
+    const last = this.lastCorrection;
+    if (!last) {
+      this.toasts.show('Nothing to undo');
+      return false;
+    }
+    return this.uncorrect(last.faceIds, last.attribute);
   }
 
   openViewer(source: 'photos' | 'faces', index: number): void {
