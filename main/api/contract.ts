@@ -19,6 +19,8 @@ export interface AppInfo {
   platform: string;
   /** Where the library database lives. */
   database: string;
+  /** Per attribute, the confidence below which an estimate is marked uncertain ([Note: per-attribute uncertainty]). */
+  uncertainty: Record<Attribute, { below: number; source: 'calibration' | 'default' }>;
 }
 
 /** Filters shared by photo and face queries. Empty arrays / absent keys mean "any". */
@@ -38,6 +40,8 @@ export interface Filter {
   minFaces?: number;
   maxFaces?: number;
   corrected?: 'corrected' | 'uncorrected';
+  /** Leave out faces whose shown estimate of any of these attributes is uncertain ([Note: per-attribute uncertainty]). */
+  hideUncertain?: Attribute[];
 }
 
 export interface Page {
@@ -52,6 +56,8 @@ export interface ShownValue<L extends string = string> {
   /** Prediction confidence 0..1; 1 for a correction. */
   confidence: number;
   corrected: boolean;
+  /** Below its attribute's threshold ([Note: per-attribute uncertainty]); never for a correction. */
+  uncertain: boolean;
 }
 
 export interface FaceSummary {
@@ -60,6 +66,7 @@ export interface FaceSummary {
   /** In upright photo pixels. */
   box: { x: number; y: number; width: number; height: number };
   score: number;
+  /** The face itself is unclear (small, blurred or a weak detection); each estimate has its own `uncertain`. */
   uncertain: boolean;
   ageGroup?: ShownValue<AgeGroup>;
   /** Estimated age in years (predicted; absent when corrected to a group). */

@@ -143,6 +143,7 @@ const filterShape = object<Filter>({
   minFaces: optional(integer(0, 10_000)),
   maxFaces: optional(integer(0, 10_000)),
   corrected: optional(oneOf(['corrected', 'uncorrected'] as const)),
+  hideUncertain: optional(array(attribute, 4, { unique: true })),
 });
 
 export const filter: Check<Filter> = (value, where) => {

@@ -36,6 +36,7 @@ import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
 import type { Scanner, ScanSummary } from './scanner.js';
+import { uncertainThresholds } from './uncertainty.js';
 
 const CHANGE_FLUSH_MS = 300;
 /** Beyond this many changed photos in one flush, listeners are told 'all'. */
@@ -97,6 +98,7 @@ class LibraryBackend implements Backend {
         version: packageVersion(),
         platform: process.platform,
         database: this.library.dbPath,
+        uncertainty: uncertainThresholds(),
       }),
       'settings:get': () => this.library.settings.get(),
       'settings:update': (changes) => this.updateSettings(changes),

@@ -54,7 +54,9 @@ export const queryCommand: Command = {
 function describe(r: FaceRecord): string {
   const value = (label: string | null | undefined, confidence: number | null | undefined, attribute: string) =>
     label
-      ? `${label}${r.corrected.includes(attribute) ? ' (corrected)' : ` ${Math.round((confidence ?? 0) * 100)}%`}`
+      ? `${label}${r.corrected.includes(attribute) ? ' (corrected)' : ` ${Math.round((confidence ?? 0) * 100)}%`}${
+          r.unsure.includes(attribute) ? ' (unsure)' : ''
+        }`
       : '';
   const attributes = [
     value(r.ageGroup, r.ageGroupConfidence, 'ageGroup'),
