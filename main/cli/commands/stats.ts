@@ -3,6 +3,7 @@ import type { FacetCount } from '../../api/contract.js';
 import type { Library } from '../../library/library.js';
 import type { ScanCounts } from '../../library/repositories/scans.js';
 import type { Command } from '../command.js';
+import { localTime } from '../format.js';
 import { dbFlag, openLibrary } from '../library-options.js';
 
 const PROBLEMS_LISTED = 20;
@@ -95,7 +96,10 @@ function text(s: Stats): string {
   for (const [key, counts] of Object.entries(s.attributes) as [keyof typeof ATTRIBUTE_NAMES, FacetCount[]][]) {
     lines.push(`${ATTRIBUTE_NAMES[key].padEnd(19)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
   }
-  if (s.lastScan) lines.push(`Last scan: ${s.lastScan.startedAt} (${s.lastScan.state})`);
+  if (s.lastScan) {
+    const finished = s.lastScan.finishedAt ? `, finished ${localTime(s.lastScan.finishedAt)}` : '';
+    lines.push(`Last scan: ${localTime(s.lastScan.startedAt)} (${s.lastScan.state}${finished})`);
+  }
   if (s.problems.length > 0) {
     lines.push(`Could not be analysed${s.photos.errors > s.problems.length ? ` (first ${s.problems.length})` : ''}:`);
     for (const p of s.problems) lines.push(`  ${p.path}: ${p.error}`);
