@@ -21,6 +21,8 @@ export interface AppInfo {
   database: string;
   /** Per attribute, the confidence below which an estimate is marked uncertain ([Note: per-attribute uncertainty]). */
   uncertainty: Record<Attribute, { below: number; source: 'calibration' | 'default' }>;
+  /** The networks and heads in use (Settings → Advanced). */
+  models: { name: string; source: string; version: string }[];
 }
 
 /** Filters shared by photo and face queries. Empty arrays / absent keys mean "any". */
@@ -43,6 +45,9 @@ export interface Filter {
   /** Leave out faces whose shown estimate of any of these attributes is uncertain ([Note: per-attribute uncertainty]). */
   hideUncertain?: Attribute[];
 }
+
+/** How the photo grid is ordered: date taken (newest first), file name (A–Z), number of faces (most first). */
+export type PhotoSort = 'taken' | 'name' | 'faces';
 
 export interface Page {
   offset: number;
@@ -273,7 +278,10 @@ export interface Api {
   'scan:resume': { request: void; response: ScanProgress };
   'scan:cancel': { request: void; response: ScanProgress };
   'scan:status': { request: void; response: ScanProgress };
-  'photos:query': { request: { filter: Filter; page: Page }; response: { total: number; items: PhotoSummary[] } };
+  'photos:query': {
+    request: { filter: Filter; page: Page; sort?: PhotoSort };
+    response: { total: number; items: PhotoSummary[] };
+  };
   'faces:query': { request: { filter: Filter; page: Page }; response: { total: number; items: FaceSummary[] } };
   'facets:get': { request: { filter: Filter; target: 'photos' | 'faces' }; response: Facets };
   'photo:get': { request: { id: number }; response: PhotoDetail };

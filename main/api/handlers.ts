@@ -221,7 +221,11 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'scan:resume': nothing,
   'scan:cancel': nothing,
   'scan:status': nothing,
-  'photos:query': object({ filter: required(filter), page: required(page) }),
+  'photos:query': object({
+    filter: required(filter),
+    page: required(page),
+    sort: optional(oneOf(['taken', 'name', 'faces'] as const)),
+  }),
   'faces:query': object({ filter: required(filter), page: required(page) }),
   'facets:get': object({ filter: required(filter), target: required(oneOf(['photos', 'faces'] as const)) }),
   'photo:get': object({ id: required(positiveId) }),

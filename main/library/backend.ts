@@ -37,6 +37,7 @@ import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
 import type { Scanner, ScanSummary } from './scanner.js';
 import { uncertainThresholds } from './uncertainty.js';
+import { modelVersions } from './model-versions.js';
 
 const CHANGE_FLUSH_MS = 300;
 /** Beyond this many changed photos in one flush, listeners are told 'all'. */
@@ -99,6 +100,7 @@ class LibraryBackend implements Backend {
         platform: process.platform,
         database: this.library.dbPath,
         uncertainty: uncertainThresholds(),
+        models: modelVersions(),
       }),
       'settings:get': () => this.library.settings.get(),
       'settings:update': (changes) => this.updateSettings(changes),
@@ -127,7 +129,7 @@ class LibraryBackend implements Backend {
         return this.progress();
       },
       'scan:status': () => this.progress(),
-      'photos:query': ({ filter, page }) => this.library.queries.photos(this.visibleFilter(filter), page),
+      'photos:query': ({ filter, page, sort }) => this.library.queries.photos(this.visibleFilter(filter), page, sort),
       'faces:query': ({ filter, page }) => {
         const result = this.library.queries.faces(this.visibleFilter(filter), page);
         return { total: result.total, items: result.items.map((f) => this.present(f)) };

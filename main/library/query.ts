@@ -20,6 +20,7 @@ import type {
   Filter,
   Page,
   PhotoDetail,
+  PhotoSort,
   PhotoSummary,
   ScanError,
 } from '../api/contract.js';
@@ -186,11 +187,17 @@ export class LibraryQueries {
     private readonly faceRepository: FaceRepository,
   ) {}
 
-  photos(filter: Filter, page: Page): { total: number; items: PhotoSummary[] } {
+  photos(filter: Filter, page: Page, sort: PhotoSort = 'taken'): { total: number; items: PhotoSummary[] } {
     const from = photosFrom(filter);
     const total = this.count(`SELECT count(*) AS n ${from.sql}`, from.params);
+    // The file name is the path after its folder and separator.
+    const order = {
+      taken: 'p.sort_date DESC, p.id DESC',
+      name: 'substr(p.path, length(p.folder) + 2) COLLATE NOCASE, p.path, p.id',
+      faces: 'p.face_count DESC, p.sort_date DESC, p.id DESC',
+    }[sort];
     const rows = this.db
-      .prepare<unknown[], PhotoRow>(`SELECT p.* ${from.sql} ORDER BY p.sort_date DESC, p.id DESC LIMIT ? OFFSET ?`)
+      .prepare<unknown[], PhotoRow>(`SELECT p.* ${from.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...from.params, page.limit, page.offset);
     return { total, items: rows.map(photoSummary) };
   }

@@ -191,6 +191,32 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
                 await sidebar.waitFor({ state: 'hidden' });
               }
             }
+            if (view === 'settings') {
+              // Detector thresholds, provider and model versions wait under Advanced.
+              await page.locator('details.advanced > summary').click();
+              await page.getByLabel('Detector threshold: proposals (P-Net)').waitFor();
+              await page.getByRole('cell', { name: 'pnet', exact: true }).waitFor();
+              await assertLayout(page, `${width}-${scheme}-settings-advanced`);
+              if (scheme === 'light') {
+                // A bad value is explained under its field, in plain words, and not saved.
+                const detail = page.getByLabel(/^Detail looked at/);
+                await detail.fill('10');
+                await detail.press('Tab');
+                await page.locator('#max-side-problem').filter({ hasText: 'Choose a value from 320 to 8192.' }).waitFor();
+                const stored = await server.api<{ analysis: { maxSide: number } }>('settings:get');
+                assert.equal(stored.analysis.maxSide, 1280);
+                await detail.fill('1280');
+                await detail.press('Tab');
+                await page.locator('#max-side-problem').waitFor({ state: 'detached' });
+                const missing = path.join(work, 'no such folder');
+                await page.getByLabel('Folder path').fill(missing);
+                await page.getByRole('button', { name: 'Add folder' }).click();
+                await page
+                  .locator('#folder-path-help')
+                  .filter({ hasText: `There is no folder at ${missing}.` })
+                  .waitFor();
+              }
+            }
             if (view === 'faces') {
               // A face's detail: beside the grid when wide, a bottom sheet when narrow.
               await page.locator('[data-face-id] button.main').first().click();

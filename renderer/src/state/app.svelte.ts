@@ -12,6 +12,7 @@ import {
   type Settings,
   idleScanProgress,
 } from '../lib/api/index.js';
+import { plainError } from '../lib/errors.js';
 import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
 import { LearningState } from './learning.svelte.js';
 import { LibraryState } from './library.svelte.js';
@@ -141,13 +142,23 @@ export class AppState {
     }
   }
 
-  async addFolder(path: string): Promise<boolean> {
+  /** Adds a library folder; on failure returns what went wrong in plain words, for beside the field. */
+  async addFolder(path: string): Promise<string | null> {
     try {
       this.settings = await this.bridge.invoke('folders:add', { path: path.trim() });
-      return true;
+      return null;
     } catch (err) {
-      this.toasts.error(err);
-      return false;
+      return plainError(err);
+    }
+  }
+
+  /** Saves settings; on failure returns the plain-words problem for beside the field (no toast). */
+  async saveSettings(patch: Partial<Settings>): Promise<string | null> {
+    try {
+      this.settings = await this.bridge.invoke('settings:update', patch);
+      return null;
+    } catch (err) {
+      return plainError(err);
     }
   }
 
