@@ -202,7 +202,10 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
                 const detail = page.getByLabel(/^Detail looked at/);
                 await detail.fill('10');
                 await detail.press('Tab');
-                await page.locator('#max-side-problem').filter({ hasText: 'Choose a value from 320 to 8192.' }).waitFor();
+                await page
+                  .locator('#max-side-problem')
+                  .filter({ hasText: 'Choose a value from 320 to 8192.' })
+                  .waitFor();
                 const stored = await server.api<{ analysis: { maxSide: number } }>('settings:get');
                 assert.equal(stored.analysis.maxSide, 1280);
                 await detail.fill('1280');
