@@ -300,6 +300,8 @@ export interface Api {
   'learning:start': { request: void; response: LearningStatus };
   /** Restores the previous heads. */
   'learning:revert': { request: void; response: LearningStatus };
+  /** Hides these photos' problems from the Problems view (or shows them again), until the file is analysed again. */
+  'errors:ignore': { request: { photoIds: number[]; ignored: boolean }; response: { changed: number } };
 }
 
 export interface Events {
@@ -338,6 +340,7 @@ export const CHANNELS = [
   'learning:status',
   'learning:start',
   'learning:revert',
+  'errors:ignore',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 
@@ -367,4 +370,6 @@ export interface FacetsBridge {
   mediaUrl(kind: MediaKind, id: number): string;
   /** Native folder picker (desktop only; the web client leaves it out and asks for a typed path). */
   chooseFolder?: () => Promise<string | null>;
+  /** Shows a library photo's file in the file manager (desktop only; the web client copies the path instead). */
+  showInFolder?: (photoId: number) => Promise<void>;
 }

@@ -233,6 +233,10 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'faces:correct': correction,
   'faces:uncorrect': object({ faceIds: required(faceIds), attribute: required(attribute) }),
   'errors:list': object({ page: required(page) }),
+  'errors:ignore': object({
+    photoIds: required(array(positiveId, 1000, { unique: true, min: 1 })),
+    ignored: required(boolean),
+  }),
   'learning:status': nothing,
   'learning:start': nothing,
   'learning:revert': nothing,

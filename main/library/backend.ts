@@ -36,6 +36,7 @@ import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
 import type { Scanner, ScanSummary } from './scanner.js';
+import { now } from './db.js';
 import { uncertainThresholds } from './uncertainty.js';
 import { modelVersions } from './model-versions.js';
 
@@ -148,6 +149,9 @@ class LibraryBackend implements Backend {
       'faces:correct': ({ faceIds, attribute, value }) => this.correct(faceIds, attribute, value),
       'faces:uncorrect': ({ faceIds, attribute }) => this.correct(faceIds, attribute, null),
       'errors:list': ({ page }) => this.library.queries.errors(page),
+      'errors:ignore': ({ photoIds, ignored }) => ({
+        changed: this.library.catalog.photos.setErrorIgnored(photoIds, ignored, now()),
+      }),
       'learning:status': () => this.learning.status(),
       'learning:start': () => this.learning.start(),
       'learning:revert': () => this.learning.revert(),

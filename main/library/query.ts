@@ -374,7 +374,7 @@ export class LibraryQueries {
 
   /** Files recorded with an error (present ones), for the errors view. */
   errors(page: Page): { total: number; items: ScanError[] } {
-    const where = `FROM photos WHERE status <> 'ok' AND missing_since IS NULL`;
+    const where = `FROM photos WHERE status <> 'ok' AND missing_since IS NULL AND error_ignored_at IS NULL`;
     const items = this.db
       .prepare<[number, number], { id: number; path: string; error: string | null; at: string | null; added: string }>(
         `SELECT id, path, error, analysed_at AS at, added_at AS added ${where} ORDER BY path LIMIT ? OFFSET ?`,

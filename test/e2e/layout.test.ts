@@ -50,6 +50,8 @@ const LAYOUT_SCRIPT = String.raw`(scope) => {
     '[' + (el.getAttribute('aria-label') || el.textContent || '').trim().slice(0, 40) + ']';
   const visible = (el) => {
     if (el.getClientRects().length === 0) return false;
+    // Content of a closed <details> keeps its boxes but is not rendered.
+    if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: false })) return false;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') return false;
     // The skip link waits off-screen until focused (checked on its own).
@@ -327,6 +329,40 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
       }
     },
   );
+
+  test('Problems: copy the path (web mode), ignore with Undo; the viewer copies a photo path', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+      await page.goto(server.url);
+      await openView(page, 'errors');
+      const row = page.getByRole('row').filter({ hasText: 'broken.jpg' });
+      await row.getByRole('button', { name: 'Copy path: broken.jpg' }).click();
+      const broken = path.join(work, 'Photos', 'broken.jpg');
+      await page.getByText(`Path copied: ${broken}`).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), broken);
+
+      await row.getByRole('button', { name: 'Ignore: broken.jpg' }).click();
+      await page.getByText('1 problem ignored').waitFor();
+      await row.waitFor({ state: 'detached' });
+      await page.getByRole('heading', { name: 'No problems' }).waitFor();
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await page.getByRole('row').filter({ hasText: 'broken.jpg' }).waitFor();
+
+      await openView(page, 'photos');
+      await page.locator('[data-photo-id]').first().click();
+      const viewer = page.getByRole('dialog');
+      const first = (
+        await server.api<{ items: PhotoSummary[] }>('photos:query', { filter: {}, page: { offset: 0, limit: 1 } })
+      ).items[0] as PhotoSummary;
+      await viewer.getByRole('heading', { name: path.basename(first.path) }).waitFor();
+      await viewer.getByRole('button', { name: 'Copy file path' }).click();
+      await page.getByText(`Path copied: ${first.path}`).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), first.path);
+    } finally {
+      await page.close();
+    }
+  });
 
   test('zoom pressed while the next photo loads is kept; navigating resets it', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

@@ -233,6 +233,39 @@ export class AppState {
     return this.uncorrect(last.faceIds, last.attribute);
   }
 
+  /** "Show in folder" in the desktop app; a browser cannot, so the path goes to the clipboard instead. */
+  async revealPhoto(photo: { id: number; path: string }): Promise<void> {
+    try {
+      if (this.bridge.showInFolder) {
+        await this.bridge.showInFolder(photo.id);
+        return;
+      }
+      await navigator.clipboard.writeText(photo.path);
+      this.toasts.show(`Path copied: ${photo.path}`);
+    } catch (err) {
+      // No clipboard (permission refused): show the path so it can be copied by hand.
+      if (!this.bridge.showInFolder) this.toasts.show(`Copy this path: ${photo.path}`);
+      else this.toasts.error(err);
+    }
+  }
+
+  /** Hides problems from the Problems view (until the file is analysed again), with Undo. */
+  async ignoreErrors(photoIds: number[], ignored = true): Promise<boolean> {
+    try {
+      await this.bridge.invoke('errors:ignore', { photoIds, ignored });
+      this.library.changed();
+      void this.refreshErrorCount();
+      if (ignored)
+        this.toasts.show(`${plural(photoIds.length, 'problem')} ignored`, {
+          action: { label: 'Undo', run: () => void this.ignoreErrors(photoIds, false) },
+        });
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
   openViewer(source: 'photos' | 'faces', index: number): void {
     this.viewer = { source, index };
   }
