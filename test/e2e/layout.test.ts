@@ -206,7 +206,7 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
                 await detail.press('Tab');
                 await page
                   .locator('#max-side-problem')
-                  .filter({ hasText: 'Choose a value from 320 to 8192.' })
+                  .filter({ hasText: 'Choose a value from 160 to 8192.' })
                   .waitFor();
                 const stored = await server.api<{ analysis: { maxSide: number } }>('settings:get');
                 assert.equal(stored.analysis.maxSide, 1280);
