@@ -370,6 +370,69 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
     }
   });
 
+  test('faces: no value cut short on the cards; hide uncertain per attribute; photos sorted by name', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await page.goto(server.url);
+      await openView(page, 'faces');
+      await page.locator('[data-face-id]').first().waitFor();
+      // Every label on every card fits: nothing is clipped or ellipsised ("Wh…").
+      const clipped = await page
+        .locator('[data-face-id] .labels *')
+        .evaluateAll((els) =>
+          els.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent?.trim() ?? ''),
+        );
+      assert.deepEqual(clipped, []);
+
+      const total = async (filter: object) =>
+        (await server.api<{ total: number }>('faces:query', { filter, page: { offset: 0, limit: 1 } })).total;
+      const all = await total({});
+      const sure = await total({ hideUncertain: ['ageGroup'] });
+      assert.ok(sure < all, 'some age estimates are uncertain in this library');
+      const sidebar = page.getByRole('complementary', { name: 'Filters' });
+      await sidebar.locator('[data-facet="hideUncertain"]').getByLabel('Age group').check();
+      await page
+        .getByTestId('face-count')
+        .filter({ hasText: new RegExp(`^\\s*${sure} faces?\\s*$`) })
+        .waitFor();
+      const search = page.getByRole('searchbox', { name: 'Search faces and photos' });
+      assert.equal(await search.inputValue(), 'sure:age');
+      // Every face still shown is sure of its age group.
+      const unsure = await page.locator('[data-face-id] [data-unsure="ageGroup"]').count();
+      assert.equal(unsure, 0);
+      await page.getByRole('button', { name: 'Clear all' }).click();
+      await page
+        .getByTestId('face-count')
+        .filter({ hasText: new RegExp(`^\\s*${all} faces?\\s*$`) })
+        .waitFor();
+
+      await openView(page, 'photos');
+      await page.getByLabel('Sort by').selectOption('name');
+      const byName = (
+        await server.api<{ items: PhotoSummary[] }>('photos:query', {
+          filter: {},
+          page: { offset: 0, limit: 500 },
+          sort: 'name',
+        })
+      ).items.map((p) => p.id);
+      await page.waitForFunction(
+        (first) => document.querySelector('[data-photo-id]')?.getAttribute('data-photo-id') === String(first),
+        byName[0],
+      );
+      const shown = await page
+        .locator('[data-photo-id]')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-photo-id'))));
+      assert.deepEqual(shown, byName.slice(0, shown.length));
+      // The file name shows on hover (and on keyboard focus, the same rule).
+      await page.locator('[data-photo-id]').first().hover();
+      await page.waitForFunction(
+        () => getComputedStyle(document.querySelector('[data-photo-id] .name') as Element).opacity === '1',
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
   test('zoom pressed while the next photo loads is kept; navigating resets it', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     try {
