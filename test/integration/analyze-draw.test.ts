@@ -32,7 +32,10 @@ test(
       // Above (or below) each face, the label's background: a run of dark pixels the photo did not have.
       let labelled = 0;
       for (const f of result.faces) {
-        const rows = [Math.round(f.box.y - 6), Math.round(f.box.y + f.box.height + 6), Math.round(f.box.y + 6)];
+        // The label sits just above the box, else just below it, else inside its top: rows within 80 px.
+        const top = Math.round(f.box.y);
+        const bottom = Math.round(f.box.y + f.box.height);
+        const rows = Array.from({ length: 80 }, (_, i) => [top - 1 - i, bottom + 1 + i, top + 1 + i]).flat();
         const found = rows.some((y) => {
           if (y < 0 || y >= info.height) return false;
           let dark = 0;
