@@ -466,3 +466,34 @@ describe('layout from 390 px up, light and dark (web mode)', { skip, timeout: 90
     }
   });
 });
+
+describe('the first-run screen from 390 px up (web mode)', { skip }, () => {
+  let server: Served;
+  let browser: Browser;
+
+  before(async () => {
+    server = await serve();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  for (const width of WIDTHS) {
+    test(`first run at ${width} px: the whole card can be scrolled to, every control reachable`, async () => {
+      const page = await browser.newPage({ viewport: { width, height: HEIGHT[width] as number } });
+      try {
+        await page.goto(server.url);
+        await page.getByRole('heading', { name: 'Welcome to Facets' }).waitFor();
+        // The top of the card is never cut off above the window (a centred card taller than it was).
+        const card = await page.locator('.welcome .card').boundingBox();
+        assert.ok(card && card.y >= 0, `the card starts inside the window (${card?.y})`);
+        await assertLayout(page, `${width}-first-run`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
