@@ -15,7 +15,7 @@ import {
   isChannel,
   isEventName,
 } from '../main/api/contract.js';
-import { CHOOSE_FOLDER, MEDIA_KINDS, MEDIA_SCHEME, remoteMessage } from '../main/electron/bridge.js';
+import { CHOOSE_FOLDER, MEDIA_KINDS, MEDIA_SCHEME, SHOW_IN_FOLDER, remoteMessage } from '../main/electron/bridge.js';
 
 function rethrow(err: unknown): never {
   throw new Error(remoteMessage(err instanceof Error ? err.message : String(err)));
@@ -42,6 +42,10 @@ const bridge: FacetsBridge = {
   },
   chooseFolder(): Promise<string | null> {
     return (ipcRenderer.invoke(CHOOSE_FOLDER) as Promise<string | null>).catch(rethrow);
+  },
+  showInFolder(photoId: number): Promise<void> {
+    if (!Number.isSafeInteger(photoId) || photoId < 1) return Promise.reject(new Error('bad photo id'));
+    return (ipcRenderer.invoke(SHOW_IN_FOLDER, photoId) as Promise<void>).catch(rethrow);
   },
 };
 

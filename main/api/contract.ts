@@ -19,6 +19,10 @@ export interface AppInfo {
   platform: string;
   /** Where the library database lives. */
   database: string;
+  /** Per attribute, the confidence below which an estimate is marked uncertain ([Note: per-attribute uncertainty]). */
+  uncertainty: Record<Attribute, { below: number; source: 'calibration' | 'default' }>;
+  /** The networks and heads in use (Settings → Advanced). */
+  models: { name: string; source: string; version: string }[];
 }
 
 /** Filters shared by photo and face queries. Empty arrays / absent keys mean "any". */
@@ -38,7 +42,12 @@ export interface Filter {
   minFaces?: number;
   maxFaces?: number;
   corrected?: 'corrected' | 'uncorrected';
+  /** Leave out faces whose shown estimate of any of these attributes is uncertain ([Note: per-attribute uncertainty]). */
+  hideUncertain?: Attribute[];
 }
+
+/** How the photo grid is ordered: date taken (newest first), file name (A–Z), number of faces (most first). */
+export type PhotoSort = 'taken' | 'name' | 'faces';
 
 export interface Page {
   offset: number;
@@ -52,6 +61,8 @@ export interface ShownValue<L extends string = string> {
   /** Prediction confidence 0..1; 1 for a correction. */
   confidence: number;
   corrected: boolean;
+  /** Below its attribute's threshold ([Note: per-attribute uncertainty]); never for a correction. */
+  uncertain: boolean;
 }
 
 export interface FaceSummary {
@@ -60,6 +71,7 @@ export interface FaceSummary {
   /** In upright photo pixels. */
   box: { x: number; y: number; width: number; height: number };
   score: number;
+  /** The face itself is unclear (small, blurred or a weak detection); each estimate has its own `uncertain`. */
   uncertain: boolean;
   ageGroup?: ShownValue<AgeGroup>;
   /** Estimated age in years (predicted; absent when corrected to a group). */
@@ -266,7 +278,10 @@ export interface Api {
   'scan:resume': { request: void; response: ScanProgress };
   'scan:cancel': { request: void; response: ScanProgress };
   'scan:status': { request: void; response: ScanProgress };
-  'photos:query': { request: { filter: Filter; page: Page }; response: { total: number; items: PhotoSummary[] } };
+  'photos:query': {
+    request: { filter: Filter; page: Page; sort?: PhotoSort };
+    response: { total: number; items: PhotoSummary[] };
+  };
   'faces:query': { request: { filter: Filter; page: Page }; response: { total: number; items: FaceSummary[] } };
   'facets:get': { request: { filter: Filter; target: 'photos' | 'faces' }; response: Facets };
   'photo:get': { request: { id: number }; response: PhotoDetail };
@@ -285,6 +300,8 @@ export interface Api {
   'learning:start': { request: void; response: LearningStatus };
   /** Restores the previous heads. */
   'learning:revert': { request: void; response: LearningStatus };
+  /** Hides these photos' problems from the Problems view (or shows them again), until the file is analysed again. */
+  'errors:ignore': { request: { photoIds: number[]; ignored: boolean }; response: { changed: number } };
 }
 
 export interface Events {
@@ -323,6 +340,7 @@ export const CHANNELS = [
   'learning:status',
   'learning:start',
   'learning:revert',
+  'errors:ignore',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 
@@ -352,4 +370,6 @@ export interface FacetsBridge {
   mediaUrl(kind: MediaKind, id: number): string;
   /** Native folder picker (desktop only; the web client leaves it out and asks for a typed path). */
   chooseFolder?: () => Promise<string | null>;
+  /** Shows a library photo's file in the file manager (desktop only; the web client copies the path instead). */
+  showInFolder?: (photoId: number) => Promise<void>;
 }

@@ -143,6 +143,7 @@ const filterShape = object<Filter>({
   minFaces: optional(integer(0, 10_000)),
   maxFaces: optional(integer(0, 10_000)),
   corrected: optional(oneOf(['corrected', 'uncorrected'] as const)),
+  hideUncertain: optional(array(attribute, 4, { unique: true })),
 });
 
 export const filter: Check<Filter> = (value, where) => {
@@ -220,7 +221,11 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'scan:resume': nothing,
   'scan:cancel': nothing,
   'scan:status': nothing,
-  'photos:query': object({ filter: required(filter), page: required(page) }),
+  'photos:query': object({
+    filter: required(filter),
+    page: required(page),
+    sort: optional(oneOf(['taken', 'name', 'faces'] as const)),
+  }),
   'faces:query': object({ filter: required(filter), page: required(page) }),
   'facets:get': object({ filter: required(filter), target: required(oneOf(['photos', 'faces'] as const)) }),
   'photo:get': object({ id: required(positiveId) }),
@@ -228,6 +233,10 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'faces:correct': correction,
   'faces:uncorrect': object({ faceIds: required(faceIds), attribute: required(attribute) }),
   'errors:list': object({ page: required(page) }),
+  'errors:ignore': object({
+    photoIds: required(array(positiveId, 1000, { unique: true, min: 1 })),
+    ignored: required(boolean),
+  }),
   'learning:status': nothing,
   'learning:start': nothing,
   'learning:revert': nothing,

@@ -28,6 +28,7 @@ export const filterFlags = {
     'max-faces': { type: 'string' },
     corrected: { type: 'boolean', default: false },
     uncorrected: { type: 'boolean', default: false },
+    'hide-uncertain': { type: 'string', multiple: true },
   },
   help: [
     '--age-group <g>     0-2, 3-9, 10-19, 20-29, 30-39, 40-49, 50-59, 60-69, 70+ (repeat or comma-separate)',
@@ -40,6 +41,8 @@ export const filterFlags = {
     '--to <date>         taken on or before YYYY-MM-DD',
     '--min-faces N       photos with at least N faces; --max-faces N: at most N',
     '--corrected         only faces you corrected; --uncorrected: only the others',
+    '--hide-uncertain <a> leave out faces whose ageGroup, gender, ethnicity or emotion estimate is uncertain',
+    '                    (below its calibrated threshold; repeat or comma-separate)',
   ],
 } as const;
 
@@ -56,6 +59,7 @@ type FilterValues = {
   'max-faces'?: string;
   corrected?: boolean;
   uncorrected?: boolean;
+  'hide-uncertain'?: string[];
 };
 
 /** The filter the flags describe, checked by the same validator the API uses. */
@@ -84,6 +88,7 @@ export function filterFrom(values: FilterValues): Filter {
     minFaces: num('min-faces', values['min-faces']),
     maxFaces: num('max-faces', values['max-faces']),
     corrected: values.corrected ? 'corrected' : values.uncorrected ? 'uncorrected' : undefined,
+    hideUncertain: list(values['hide-uncertain']),
   };
   for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
   try {
@@ -106,6 +111,7 @@ function flagMessage(message: string): string {
     takenTo: '--to',
     minFaces: '--min-faces',
     maxFaces: '--max-faces',
+    hideUncertain: '--hide-uncertain',
   };
   return message.replace(/^filter\.(\w+)(\[\d+\])?/, (_m, key: string) => flags[key] ?? key);
 }

@@ -6,6 +6,9 @@
 /** Desktop-only: the native folder picker behind `FacetsBridge.chooseFolder`. */
 export const CHOOSE_FOLDER = 'facets:choose-folder';
 
+/** Desktop-only: shows a library photo's file in the system's file manager (`FacetsBridge.showInFolder`). */
+export const SHOW_IN_FOLDER = 'facets:show-in-folder';
+
 /** The privileged scheme media is served on: `facets-media://<thumb|photo|face>/<id>`. */
 export const MEDIA_SCHEME = 'facets-media';
 

@@ -3,10 +3,10 @@
  * window, and answers the desktop-only folder picker. Every call checks that it comes from the top
  * frame of Facets' own renderer page before the backend sees it; the backend validates the request.
  */
-import { type BrowserWindow, type IpcMainInvokeEvent, dialog, ipcMain } from 'electron';
+import { type BrowserWindow, type IpcMainInvokeEvent, dialog, ipcMain, shell } from 'electron';
 import { ApiError, type Backend } from '../api/backend.js';
 import { CHANNELS, EVENTS } from '../api/contract.js';
-import { CHOOSE_FOLDER } from './bridge.js';
+import { CHOOSE_FOLDER, SHOW_IN_FOLDER } from './bridge.js';
 
 export interface IpcOptions {
   backend: Backend;
@@ -54,6 +54,13 @@ export function registerIpc({ backend, rendererUrl, window }: IpcOptions): () =>
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });
 
+  // Only a photo of the library, by id: the renderer never names an arbitrary path to reveal.
+  ipcMain.handle(SHOW_IN_FOLDER, async (event, photoId: unknown) => {
+    if (!trusted(event)) throw new Error('refused show-in-folder to an untrusted frame');
+    const photo = await backend.handle('photo:get', { id: photoId });
+    shell.showItemInFolder(photo.path);
+  });
+
   const unsubscribe = EVENTS.map((name) =>
     backend.on(name, (payload) => {
       const win = window();
@@ -63,7 +70,7 @@ export function registerIpc({ backend, rendererUrl, window }: IpcOptions): () =>
   );
 
   return () => {
-    for (const channel of [...CHANNELS, CHOOSE_FOLDER]) ipcMain.removeHandler(channel);
+    for (const channel of [...CHANNELS, CHOOSE_FOLDER, SHOW_IN_FOLDER]) ipcMain.removeHandler(channel);
     for (const off of unsubscribe) off();
   };
 }

@@ -161,6 +161,7 @@ export async function evaluateAttributes(
   samples: readonly AttributeSample[],
   mode: 'crop' | 'detect',
   progress?: Progress,
+  pick: FacePick = 'largest',
 ): Promise<AttributeReport> {
   const predictions: { sample: AttributeSample; attrs: Attributes }[] = [];
   const failed: { path: string; error: string }[] = [];
@@ -169,7 +170,9 @@ export async function evaluateAttributes(
   for (const [i, sample] of samples.entries()) {
     try {
       const attrs =
-        mode === 'crop' ? await classifyCrop(analyzer, sample.path) : await classifyLargestFace(analyzer, sample.path);
+        mode === 'crop'
+          ? await classifyCrop(analyzer, sample.path)
+          : await classifyDetectedFace(analyzer, sample.path, pick);
       if (attrs) predictions.push({ sample, attrs });
       else noFace++;
     } catch (err) {
@@ -180,7 +183,9 @@ export async function evaluateAttributes(
   const report: AttributeReport = {
     mode,
     description:
-      mode === 'crop' ? 'the crop is the face (no detector)' : 'detect with MTCNN, then classify the largest face',
+      mode === 'crop'
+        ? 'the crop is the face (no detector)'
+        : `detect with MTCNN, then classify the ${pick === 'central' ? 'most central' : 'largest'} face`,
     noFace,
     images: samples.length,
     failed,
@@ -380,9 +385,38 @@ async function classifyCrop(analyzer: FaceAnalyzer, file: string): Promise<Attri
   return attrs ?? {};
 }
 
-async function classifyLargestFace(analyzer: FaceAnalyzer, file: string): Promise<Attributes | undefined> {
-  const analysis = await analyzer.analyze(file);
-  let best: (typeof analysis.faces)[number] | undefined;
-  for (const f of analysis.faces) if (!best || f.box.width * f.box.height > best.box.width * best.box.height) best = f;
+/** Which detected face stands for the labelled one in detect mode. */
+export type FacePick = 'largest' | 'central';
+
+/**
+ * The face that stands for the image's label: the largest, or the one whose centre is nearest the
+ * image's centre (sets whose label is the centre face, with others beside it: LFW-style news photos).
+ */
+export function pickFace<F extends { box: { x: number; y: number; width: number; height: number } }>(
+  faces: readonly F[],
+  image: { width: number; height: number },
+  pick: FacePick,
+): F | undefined {
+  let best: F | undefined;
+  let bestScore = -Infinity;
+  for (const f of faces) {
+    const score =
+      pick === 'largest'
+        ? f.box.width * f.box.height
+        : -Math.hypot(f.box.x + f.box.width / 2 - image.width / 2, f.box.y + f.box.height / 2 - image.height / 2);
+    if (score > bestScore) {
+      best = f;
+      bestScore = score;
+    }
+  }
   return best;
+}
+
+async function classifyDetectedFace(
+  analyzer: FaceAnalyzer,
+  file: string,
+  pick: FacePick,
+): Promise<Attributes | undefined> {
+  const analysis = await analyzer.analyze(file);
+  return pickFace(analysis.faces, analysis, pick);
 }

@@ -36,6 +36,9 @@ import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
 import type { Scanner, ScanSummary } from './scanner.js';
+import { now } from './db.js';
+import { uncertainThresholds } from './uncertainty.js';
+import { modelVersions } from './model-versions.js';
 
 const CHANGE_FLUSH_MS = 300;
 /** Beyond this many changed photos in one flush, listeners are told 'all'. */
@@ -97,6 +100,8 @@ class LibraryBackend implements Backend {
         version: packageVersion(),
         platform: process.platform,
         database: this.library.dbPath,
+        uncertainty: uncertainThresholds(),
+        models: modelVersions(),
       }),
       'settings:get': () => this.library.settings.get(),
       'settings:update': (changes) => this.updateSettings(changes),
@@ -125,7 +130,7 @@ class LibraryBackend implements Backend {
         return this.progress();
       },
       'scan:status': () => this.progress(),
-      'photos:query': ({ filter, page }) => this.library.queries.photos(this.visibleFilter(filter), page),
+      'photos:query': ({ filter, page, sort }) => this.library.queries.photos(this.visibleFilter(filter), page, sort),
       'faces:query': ({ filter, page }) => {
         const result = this.library.queries.faces(this.visibleFilter(filter), page);
         return { total: result.total, items: result.items.map((f) => this.present(f)) };
@@ -144,6 +149,9 @@ class LibraryBackend implements Backend {
       'faces:correct': ({ faceIds, attribute, value }) => this.correct(faceIds, attribute, value),
       'faces:uncorrect': ({ faceIds, attribute }) => this.correct(faceIds, attribute, null),
       'errors:list': ({ page }) => this.library.queries.errors(page),
+      'errors:ignore': ({ photoIds, ignored }) => ({
+        changed: this.library.catalog.photos.setErrorIgnored(photoIds, ignored, now()),
+      }),
       'learning:status': () => this.learning.status(),
       'learning:start': () => this.learning.start(),
       'learning:revert': () => this.learning.revert(),

@@ -3,6 +3,7 @@ import type { Filter } from '../api/contract.js';
 import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { LibraryQueries } from './query.js';
 import type { FaceRow } from './repositories/faces.js';
+import { type UncertainThresholds, isUncertainValue, uncertainThresholds } from './uncertainty.js';
 
 export interface FaceRecord {
   faceId: number;
@@ -24,14 +25,21 @@ export interface FaceRecord {
   emotionConfidence: number | null;
   /** Attributes whose shown value is the user's correction. */
   corrected: string[];
+  /** Attributes whose shown estimate is uncertain ([Note: per-attribute uncertainty]). */
+  unsure: string[];
 }
 
 export function* faceRecords(queries: LibraryQueries, filter: Filter, hideEthnicity: boolean): Generator<FaceRecord> {
-  for (const f of queries.faceRows(filter)) yield faceRecord(f, hideEthnicity);
+  const thresholds = uncertainThresholds();
+  for (const f of queries.faceRows(filter)) yield faceRecord(f, hideEthnicity, thresholds);
 }
 
 /** One face as exported (shown values; ethnicity left out when hidden), for CSV, JSON and XMP alike. */
-export function faceRecord(f: FaceRow & { path: string; taken_at: string | null }, hideEthnicity: boolean): FaceRecord {
+export function faceRecord(
+  f: FaceRow & { path: string; taken_at: string | null },
+  hideEthnicity: boolean,
+  thresholds: UncertainThresholds = uncertainThresholds(),
+): FaceRecord {
   const r3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
   const record: FaceRecord = {
     faceId: f.id,
@@ -53,6 +61,16 @@ export function faceRecord(f: FaceRow & { path: string; taken_at: string | null 
     emotion: f.emotion,
     emotionConfidence: r3(f.emotion_conf),
     corrected: ATTRIBUTES.filter((a) => (f.corrected & COLUMNS[a].bit) !== 0),
+    unsure: ATTRIBUTES.filter((a) => {
+      const value = f[COLUMNS[a].value as keyof FaceRow];
+      const confidence = f[COLUMNS[a].confidence as keyof FaceRow] as number | null;
+      const corrected = (f.corrected & COLUMNS[a].bit) !== 0;
+      return (
+        value !== null &&
+        isUncertainValue(a, confidence, corrected, thresholds) &&
+        !(hideEthnicity && a === 'ethnicity')
+      );
+    }),
   };
   if (hideEthnicity) {
     delete record.ethnicity;
@@ -83,10 +101,32 @@ const CSV_COLUMNS = [
   'emotion',
   'emotionConfidence',
   'corrected',
+  'unsure',
 ] as const;
 
+/**
+ * What the export calls a record's fields ([Note: apparent attributes]): gender and ethnicity are
+ * estimated from appearance, and the column names say so. Everything else keeps its record name.
+ */
+export const EXPORT_NAMES: Partial<Record<string, string>> = {
+  gender: 'apparentGender',
+  genderConfidence: 'apparentGenderConfidence',
+  ethnicity: 'apparentEthnicity',
+  ethnicityConfidence: 'apparentEthnicityConfidence',
+};
+
+const exportName = (key: string): string => EXPORT_NAMES[key] ?? key;
+
+/** A record as `facets export --format json` and `facets query --json` print it (apparent… names). */
+export function exportedRecord(r: FaceRecord): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [exportName(k), v]));
+}
+
+const shownColumns = (hideEthnicity: boolean) =>
+  CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity'));
+
 export function csvHeader(hideEthnicity: boolean): string {
-  return CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity')).join(',');
+  return shownColumns(hideEthnicity).map(exportName).join(',');
 }
 
 export function csvRow(r: FaceRecord, hideEthnicity: boolean): string {
@@ -99,8 +139,9 @@ export function csvRow(r: FaceRecord, hideEthnicity: boolean): string {
     ethnicity: r.ethnicity,
     ethnicityConfidence: r.ethnicityConfidence,
     corrected: r.corrected.join(' '),
+    unsure: r.unsure.join(' '),
   };
-  return CSV_COLUMNS.filter((c) => !hideEthnicity || !c.startsWith('ethnicity'))
+  return shownColumns(hideEthnicity)
     .map((c) => csvCell(flat[c]))
     .join(',');
 }

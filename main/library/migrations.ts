@@ -172,6 +172,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'problems the user chose to ignore',
+    sql: `
+      -- When the user ignored this photo's problem in the Problems view (NULL: not ignored). Analysing the
+      -- file again (it changed, or a retry) clears it, so a new problem shows again.
+      ALTER TABLE photos ADD COLUMN error_ignored_at TEXT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. */

@@ -20,14 +20,15 @@ import type {
   Filter,
   Page,
   PhotoDetail,
+  PhotoSort,
   PhotoSummary,
   ScanError,
-  ShownValue,
 } from '../api/contract.js';
 import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { Db } from './db.js';
 import { type FaceRepository, type FaceRow } from './repositories/faces.js';
 import { type PhotoRow, folderRange } from './repositories/photos.js';
+import { type UncertainThresholds, isUncertainValue, uncertainThresholds } from './uncertainty.js';
 
 type FacetName = Exclude<keyof Facets, 'total'>;
 
@@ -83,7 +84,22 @@ function faceConditions(filter: Filter, except?: FacetName): Conditions {
   if (filter.corrected && except !== 'corrected') {
     sql.push(filter.corrected === 'corrected' ? 'f.corrected <> 0' : 'f.corrected = 0');
   }
+  sql.push(...sureConditions(filter).sql);
   return { sql, params };
+}
+
+/**
+ * "Hide uncertain" on an attribute: its shown value is a correction, absent, or at least as confident as
+ * its threshold ([Note: per-attribute uncertainty]). Numbers are written in (no parameters) so that the
+ * facet queries can use them as they are.
+ */
+function sureConditions(filter: Filter): Conditions {
+  const thresholds = uncertainThresholds();
+  const sql = (filter.hideUncertain ?? []).map((a) => {
+    const c = COLUMNS[a];
+    return `((f.corrected & ${c.bit}) <> 0 OR f.${c.value} IS NULL OR f.${c.confidence} >= ${Number(thresholds[a].below)})`;
+  });
+  return { sql, params: [] };
 }
 
 /** Conditions on the photo (folder, dates, face count; always: present and readable). */
@@ -171,11 +187,17 @@ export class LibraryQueries {
     private readonly faceRepository: FaceRepository,
   ) {}
 
-  photos(filter: Filter, page: Page): { total: number; items: PhotoSummary[] } {
+  photos(filter: Filter, page: Page, sort: PhotoSort = 'taken'): { total: number; items: PhotoSummary[] } {
     const from = photosFrom(filter);
     const total = this.count(`SELECT count(*) AS n ${from.sql}`, from.params);
+    // The file name is the path after its folder and separator.
+    const order = {
+      taken: 'p.sort_date DESC, p.id DESC',
+      name: 'substr(p.path, length(p.folder) + 2) COLLATE NOCASE, p.path, p.id',
+      faces: 'p.face_count DESC, p.sort_date DESC, p.id DESC',
+    }[sort];
     const rows = this.db
-      .prepare<unknown[], PhotoRow>(`SELECT p.* ${from.sql} ORDER BY p.sort_date DESC, p.id DESC LIMIT ? OFFSET ?`)
+      .prepare<unknown[], PhotoRow>(`SELECT p.* ${from.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...from.params, page.limit, page.offset);
     return { total, items: rows.map(photoSummary) };
   }
@@ -188,7 +210,8 @@ export class LibraryQueries {
         `SELECT f.* ${from.sql} ORDER BY f.photo_sort_date DESC, f.photo_id DESC, f.idx LIMIT ? OFFSET ?`,
       )
       .all(...from.params, page.limit, page.offset);
-    return { total, items: rows.map(faceSummary) };
+    const thresholds = uncertainThresholds();
+    return { total, items: rows.map((row) => faceSummary(row, thresholds)) };
   }
 
   /** Every matching face with its photo's path, for the CLI and exports (streamed, not paged). */
@@ -226,7 +249,7 @@ export class LibraryQueries {
     const rows = this.db
       .prepare<unknown[], unknown[]>(
         `SELECT ${values.join(', ')}, ${counts.join(', ')} FROM faces f INDEXED BY faces_by_attributes
-         WHERE ${photo.sql.join(' AND ')} GROUP BY ${values.join(', ')}`,
+         WHERE ${[...photo.sql, ...sureConditions(filter).sql].join(' AND ')} GROUP BY ${values.join(', ')}`,
       )
       .raw()
       .all(...photo.params);
@@ -351,7 +374,7 @@ export class LibraryQueries {
 
   /** Files recorded with an error (present ones), for the errors view. */
   errors(page: Page): { total: number; items: ScanError[] } {
-    const where = `FROM photos WHERE status <> 'ok' AND missing_since IS NULL`;
+    const where = `FROM photos WHERE status <> 'ok' AND missing_since IS NULL AND error_ignored_at IS NULL`;
     const items = this.db
       .prepare<[number, number], { id: number; path: string; error: string | null; at: string | null; added: string }>(
         `SELECT id, path, error, analysed_at AS at, added_at AS added ${where} ORDER BY path LIMIT ? OFFSET ?`,
@@ -447,16 +470,7 @@ function foldersFacet(byFolder: Map<string, number>, roots: readonly string[]): 
   return [...counts].map(([value, count]) => ({ value, count }));
 }
 
-function shown<L extends string>(
-  value: string | null,
-  confidence: number | null,
-  corrected: boolean,
-): ShownValue<L> | undefined {
-  if (value === null) return undefined;
-  return { value: value as L, confidence: confidence ?? 0, corrected };
-}
-
-export function faceSummary(row: FaceRow): FaceSummary {
+export function faceSummary(row: FaceRow, thresholds: UncertainThresholds = uncertainThresholds()): FaceSummary {
   const isCorrected = (a: Attribute) => (row.corrected & COLUMNS[a].bit) !== 0;
   const summary: FaceSummary = {
     id: row.id,
@@ -465,27 +479,25 @@ export function faceSummary(row: FaceRow): FaceSummary {
     score: row.score,
     uncertain: row.uncertain !== 0,
   };
-  const ageGroup = shown<NonNullable<FaceSummary['ageGroup']>['value']>(
-    row.age_group,
-    row.age_group_conf,
-    isCorrected('ageGroup'),
-  );
-  if (ageGroup) summary.ageGroup = ageGroup;
+  const shown = (attribute: Attribute, value: string | null, confidence: number | null) => {
+    if (value === null) return undefined;
+    const corrected = isCorrected(attribute);
+    return {
+      value,
+      confidence: confidence ?? 0,
+      corrected,
+      uncertain: isUncertainValue(attribute, confidence, corrected, thresholds),
+    };
+  };
+  const ageGroup = shown('ageGroup', row.age_group, row.age_group_conf);
+  if (ageGroup) summary.ageGroup = ageGroup as NonNullable<FaceSummary['ageGroup']>;
   if (row.age_years !== null && !isCorrected('ageGroup')) summary.ageYears = row.age_years;
-  const gender = shown<NonNullable<FaceSummary['gender']>['value']>(row.gender, row.gender_conf, isCorrected('gender'));
-  if (gender) summary.gender = gender;
-  const ethnicity = shown<NonNullable<FaceSummary['ethnicity']>['value']>(
-    row.ethnicity,
-    row.ethnicity_conf,
-    isCorrected('ethnicity'),
-  );
-  if (ethnicity) summary.ethnicity = ethnicity;
-  const emotion = shown<NonNullable<FaceSummary['emotion']>['value']>(
-    row.emotion,
-    row.emotion_conf,
-    isCorrected('emotion'),
-  );
-  if (emotion) summary.emotion = emotion;
+  const gender = shown('gender', row.gender, row.gender_conf);
+  if (gender) summary.gender = gender as NonNullable<FaceSummary['gender']>;
+  const ethnicity = shown('ethnicity', row.ethnicity, row.ethnicity_conf);
+  if (ethnicity) summary.ethnicity = ethnicity as NonNullable<FaceSummary['ethnicity']>;
+  const emotion = shown('emotion', row.emotion, row.emotion_conf);
+  if (emotion) summary.emotion = emotion as NonNullable<FaceSummary['emotion']>;
   return summary;
 }
 

@@ -310,6 +310,14 @@ describe('the UI on a real library (web mode)', { skip }, () => {
     const undone = await server.api<FaceDetail>('face:get', { id: face.id });
     assert.equal(undone.emotion?.value, from);
     assert.deepEqual(undone.corrections, []);
+
+    // Ctrl+Z undoes the last correction like the Undo button.
+    await detail.getByLabel('Correct emotion', { exact: true }).selectOption(to);
+    await detail.locator('[data-attribute="emotion"]').getByText('Corrected').waitFor();
+    await page.keyboard.press('Control+z');
+    await detail.locator('[data-attribute="emotion"]').getByText('Corrected').waitFor({ state: 'detached' });
+    const keyUndone = await server.api<FaceDetail>('face:get', { id: face.id });
+    assert.deepEqual([keyUndone.emotion?.value, keyUndone.corrections], [from, []]);
   });
 
   test('select several faces (Ctrl-click, Shift-click) and correct them together', async () => {

@@ -54,6 +54,7 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
       }
     >;
     other: { mode: string; noFace: number; age: { count: number } }[];
+    modes: Record<string, { mode: string; images: number }>;
   };
   assert.equal(report.mode, 'crop');
   assert.equal(report.images, 60);
@@ -80,4 +81,17 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
     60,
     'detect mode: every image classified or counted as no face',
   );
+  // --mode both (the default) carries both modes by name.
+  assert.deepEqual(Object.keys(report.modes).sort(), ['crop', 'detect']);
+  assert.deepEqual([report.modes['crop']?.mode, report.modes['detect']?.images], ['crop', 40]);
+});
+
+test('facets eval checks --limit and --pick before it reads anything', () => {
+  for (const bad of ['0', '-3', '2.5', 'ten']) {
+    const r = facets(['eval', 'no-such-set', `--limit=${bad}`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--limit wants a whole number of samples ≥ 1/);
+  }
+  const r = facets(['eval', 'no-such-set', '--pick', 'smallest']);
+  assert.match(r.stderr, /--pick must be largest or central/);
 });

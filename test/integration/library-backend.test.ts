@@ -133,7 +133,7 @@ describe('the library backend', { timeout: 240_000 }, () => {
     });
     assert.deepEqual(
       updated.map((f: FaceSummary) => f.emotion),
-      targets.map(() => ({ value: 'fear', confidence: 1, corrected: true })),
+      targets.map(() => ({ value: 'fear', confidence: 1, corrected: true, uncertain: false })),
     );
     const fearful = await backend.handle('faces:query', {
       filter: { emotions: ['fear'], corrected: 'corrected' },

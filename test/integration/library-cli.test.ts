@@ -43,6 +43,11 @@ describe('facets scan / query / stats / export / purge', { timeout: 240_000 }, (
     const again = JSON.parse((await cli('scan', '--json')).stdout) as ScanSummary;
     assert.equal(again.counts.unchanged, 6, 'with no folder named, the library folders are rescanned');
     assert.equal(again.counts.inferences, 0);
+    // As text, a quiet rescan says so, and where the library is.
+    const quiet = await cli('scan');
+    assert.match(quiet.stdout, /nothing changed: 6 photos, \d+ faces in the library\./);
+    assert.ok(!quiet.stdout.includes('0 face(s) found'), quiet.stdout);
+    assert.ok(quiet.stderr.includes(`Library: ${db}`), quiet.stderr);
   });
 
   test('query: filters as flags, faces with their photo paths, as text or JSON', async () => {
@@ -76,18 +81,38 @@ describe('facets scan / query / stats / export / purge', { timeout: 240_000 }, (
       );
     }
     const text = await cli('stats');
+    // Local time with its offset, not an ISO UTC stamp.
+    assert.match(text.stdout, /^Last scan: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d \(completed, finished /m);
     assert.match(text.stdout, /^Emotion\s+angry \d+ · disgust \d+ · fear \d+ · happy \d+/m);
+    assert.match(text.stdout, /^Apparent gender\s+male \d+ · female \d+/m);
+    assert.match(text.stdout, /^Apparent ethnicity\s+white \d+/m);
   });
 
   test('export: CSV with one row per face, or JSON', async () => {
     const faces = (JSON.parse((await cli('query', '--json')).stdout) as FaceRecord[]).length;
     const csv = (await cli('export', '--format', 'csv')).stdout.trim().split('\n');
     assert.match(csv[0] ?? '', /^path,faceId,photoId,faceIndex,takenAt,x,y,width,height,score/);
+    // Gender and ethnicity are named for what they are: estimated from appearance.
+    assert.match(
+      csv[0] ?? '',
+      /,apparentGender,apparentGenderConfidence,apparentEthnicity,apparentEthnicityConfidence,/,
+    );
+    assert.ok(!/(^|,)(gender|ethnicity)(,|$)/.test(csv[0] ?? ''), csv[0]);
     assert.equal(csv.length, faces + 1);
     const out = path.join(work, 'faces.json');
     await cli('export', '--format', 'json', '--output', out, '--min-confidence', '0');
-    const json = JSON.parse(readFileSync(out, 'utf8')) as FaceRecord[];
+    const json = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>[];
+    // Without --format the file name says it; without either, the message says what to choose.
+    const byName = path.join(work, 'faces.csv');
+    await cli('export', '--output', byName);
+    assert.equal(readFileSync(byName, 'utf8').trim().split('\n').length, faces + 1);
+    const unsaid = await facetsFromSources(['export', '--db', db]);
+    assert.equal(unsaid.code, 1);
+    assert.match(unsaid.stderr, /choose what to export: --format csv/);
+    const odd = await facetsFromSources(['export', '--output', path.join(work, 'faces.txt'), '--db', db]);
+    assert.match(odd.stderr, /cannot tell the format from "faces\.txt": add --format csv or --format json/);
     assert.equal(json.length, faces);
+    assert.ok(json.every((r) => 'apparentGender' in r && 'apparentEthnicity' in r && !('gender' in r)));
   });
 
   test('purge: only photos missing past the grace period, or all missing with --all', async () => {

@@ -185,7 +185,11 @@ describe('scanning a messy library', { timeout: TIMEOUT }, () => {
     }
     for (const face of faces) {
       const after = library.queries.faceDetail(face.id);
-      assert.deepEqual(after?.emotion, { value: 'surprise', confidence: 1, corrected: true }, `face ${face.id}`);
+      assert.deepEqual(
+        after?.emotion,
+        { value: 'surprise', confidence: 1, corrected: true, uncertain: false },
+        `face ${face.id}`,
+      );
       assert.deepEqual(after?.predictions, face.predictions);
     }
   });

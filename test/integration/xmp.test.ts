@@ -23,7 +23,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
-import type { FaceRecord } from '../../main/library/export.js';
+import { EXPORT_NAMES, type FaceRecord } from '../../main/library/export.js';
 import type { Backend } from '../../main/api/backend.js';
 import { openBackend } from '../../main/library/backend.js';
 import { Library } from '../../main/library/library.js';
@@ -52,7 +52,13 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     assert.equal(r.code, 0, `facets ${args.join(' ')}: ${r.stderr}`);
     return r;
   };
-  const faces = async (): Promise<FaceRecord[]> => JSON.parse((await cli('query', '--json')).stdout) as FaceRecord[];
+  // `query --json` names gender and ethnicity "apparent…" (EXPORT_NAMES); the records here use the record names.
+  const recordNames = new Map(Object.entries(EXPORT_NAMES).map(([k, v]) => [v, k]));
+  const faces = async (): Promise<FaceRecord[]> =>
+    (JSON.parse((await cli('query', '--json')).stdout) as Record<string, unknown>[]).map(
+      (r) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [recordNames.get(k) ?? k, v])) as unknown as FaceRecord,
+    );
   const withLibrary = async <T>(use: (library: Library) => T | Promise<T>): Promise<T> => {
     const library = new Library({ dbPath: db });
     try {

@@ -100,7 +100,7 @@ describe('catalog writes', () => {
     library.catalog.faces.correct(face.id, 'emotion', predicted, '2024-01-01T00:00:00.000Z');
     library.catalog.faces.correct(face.id, 'ageGroup', '70+', '2024-01-01T00:00:00.000Z');
     const corrected = library.queries.faceDetail(face.id);
-    assert.deepEqual(corrected?.emotion, { value: predicted, confidence: 1, corrected: true });
+    assert.deepEqual(corrected?.emotion, { value: predicted, confidence: 1, corrected: true, uncertain: false });
     assert.equal(corrected?.ageYears, undefined, 'no predicted age next to a corrected age group');
     assert.equal(corrected?.predictions.find((p) => p.attribute === 'emotion')?.label, face.emotion);
     assert.equal(
@@ -109,7 +109,12 @@ describe('catalog writes', () => {
     );
     library.catalog.faces.uncorrect(face.id, 'emotion');
     const back = library.queries.faceDetail(face.id);
-    assert.deepEqual(back?.emotion, { value: face.emotion, confidence: face.emotion_conf, corrected: false });
+    assert.deepEqual(back?.emotion, {
+      value: face.emotion,
+      confidence: face.emotion_conf,
+      corrected: false,
+      uncertain: false,
+    });
     assert.equal(back?.ageGroup?.corrected, true);
     library.close();
   });

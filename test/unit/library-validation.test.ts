@@ -55,13 +55,16 @@ function probe(channel: (typeof CHANNELS)[number]): unknown {
       return { faceIds: [1], attribute: 'gender' };
     case 'errors:list':
       return { page };
+    case 'errors:ignore':
+      return { photoIds: [1], ignored: true };
     default:
       return undefined;
   }
 }
 
 test('unknown keys and wrong types are refused, naming the field', () => {
-  refused('photos:query', { filter: {}, page, sort: 'date' }, /request\.sort: unknown field/);
+  refused('photos:query', { filter: {}, page, order: 'date' }, /request\.order: unknown field/);
+  refused('photos:query', { filter: {}, page, sort: 'date' }, /request\.sort: expected one of taken, name, faces/);
   refused('photos:query', { filter: { emotion: ['happy'] }, page }, /request\.filter\.emotion: unknown field/);
   refused('photos:query', { filter: { emotions: 'happy' }, page }, /filter\.emotions: expected an array/);
   refused('photos:query', { filter: { emotions: ['joyful'] }, page }, /emotions\[0\]: expected one of/);

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { type AnalyzedFace, FaceAnalyzer, type ImageAnalysis } from '../../engine/analyzer.js';
@@ -127,20 +127,42 @@ export function summary(f: AnalyzedFace): string {
   return parts.filter(Boolean).join(' · ');
 }
 
+/**
+ * The image with each face's box, landmarks and a label: the estimates with their confidences, in
+ * white on a dark box so they read on any photo, kept inside the image (above the face when there is
+ * room, else below it, else inside its top).
+ */
 async function draw(path: string, analysis: ImageAnalysis, out: string): Promise<void> {
   mkdirSync(dirname(out), { recursive: true }); // `--draw results/x.png` in a fresh folder
   const { width, height } = analysis;
   const stroke = Math.max(2, Math.round(Math.max(width, height) / 400));
   const font = Math.max(12, Math.round(Math.max(width, height) / 70));
+  const pad = Math.round(font / 3);
   const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const pc = (p: number | undefined) => (p === undefined ? '' : ` ${Math.round(p * 100)}%`);
   const shapes = analysis.faces.map((f) => {
     const b = f.box;
-    const label = [f.age?.group, f.gender?.label, f.ethnicity?.label, f.emotion?.label].filter(Boolean).join(' · ');
+    const label = [
+      f.age ? `${f.age.group}${pc(f.age.groupProbabilities[f.age.group])}` : '',
+      f.gender ? `${f.gender.label}${pc(f.gender.probability)}` : '',
+      f.ethnicity ? `${f.ethnicity.label}${pc(f.ethnicity.probabilities[f.ethnicity.label])}` : '',
+      f.emotion ? `${f.emotion.label}${pc(f.emotion.probabilities[f.emotion.label])}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
     const colour = f.quality.uncertain ? '#ffb020' : '#29d07a';
+    // Sans-serif at this size averages ~0.56 em a character; the box is clamped into the image.
+    const boxW = Math.min(width, Math.ceil(label.length * font * 0.56) + 2 * pad);
+    const boxH = font + 2 * pad;
+    const x = Math.max(0, Math.min(width - boxW, b.x));
+    const above = b.y - boxH - stroke;
+    const below = b.y + b.height + stroke;
+    const y = above >= 0 ? above : below + boxH <= height ? below : Math.max(0, Math.min(height - boxH, b.y));
     return [
       `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>`,
-      ...f.landmarks.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="${stroke * 1.5}" fill="#ff3b6b"/>`),
-      `<text x="${b.x}" y="${Math.max(font, b.y - stroke * 2)}" font-family="sans-serif" font-size="${font}" fill="${colour}" stroke="#000" stroke-width="${font / 12}" paint-order="stroke">${esc(label)}</text>`,
+      ...f.landmarks.map(([lx, ly]) => `<circle cx="${lx}" cy="${ly}" r="${stroke * 1.5}" fill="#ff3b6b"/>`),
+      `<rect x="${x}" y="${y}" width="${boxW}" height="${boxH}" rx="${pad}" fill="#000" fill-opacity="0.78" stroke="${colour}" stroke-width="1"/>`,
+      `<text x="${x + pad}" y="${y + pad + font * 0.82}" font-family="sans-serif" font-size="${font}" fill="#fff" textLength="${boxW - 2 * pad}" lengthAdjust="spacingAndGlyphs">${esc(label)}</text>`,
     ].join('');
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
@@ -149,4 +171,5 @@ async function draw(path: string, analysis: ImageAnalysis, out: string): Promise
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .png()
     .toFile(out);
+  process.stderr.write(`Drew ${analysis.faces.length} face(s) of ${path} into ${resolve(out)}\n`);
 }

@@ -7,8 +7,10 @@ import { type CompareRow, acrossSets, compareCandidates } from '../../eval/compa
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
+import { figure } from '../format.js';
 
-const pct = (v: number | undefined) => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+/** A share as a percentage; "n/a" where it does not apply (no samples: NaN, or "of 0"). */
+const pct = (v: number | undefined, of?: number) => (of === 0 ? 'n/a' : figure(v, (x) => `${(x * 100).toFixed(1)}%`));
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -19,7 +21,8 @@ export const evalCommand: Command = {
     'Attribute sets: age MAE and group accuracy, ethnicity/emotion accuracy, per-class recall, confusion,',
     'gender accuracy. Face-crop sets are scored as "crop" (the image is the face) and "detect" (MTCNN first).',
     '--mode <m>          crop, detect or both (default both)',
-    '--limit <n>         only n samples, evenly spaced through the set (quick checks)',
+    '--limit <n>         only n samples (a whole number ≥ 1), evenly spaced through the set (quick checks)',
+    '--pick <p>          detect mode: the face that stands for the label, largest (default) or central',
     '--turn <deg>        detection sets: turn every photo clockwise by deg first (faces rolled further',
     '                    than the set has; boxes turned with them)',
     '--mosaic <n>        detection sets: tile the photos n × n into one photo each (small faces in large',
@@ -38,6 +41,7 @@ export const evalCommand: Command = {
         json: { type: 'boolean', default: false },
         mode: { type: 'string', default: 'both' },
         limit: { type: 'string' },
+        pick: { type: 'string', default: 'largest' },
         compare: { type: 'boolean', default: false },
         turn: { type: 'string' },
         mosaic: { type: 'string' },
@@ -49,6 +53,11 @@ export const evalCommand: Command = {
     if (more.length > 0 && !values.compare) throw new Error('several folders are compared with --compare only');
     if (!['crop', 'detect', 'both'].includes(values.mode)) throw new Error(`--mode must be crop, detect or both`);
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
+    if (values.limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+      throw new Error(`--limit wants a whole number of samples ≥ 1, got "${values.limit}"`);
+    if (values.pick !== 'largest' && values.pick !== 'central')
+      throw new Error(`--pick must be largest or central, got "${values.pick}"`);
+    const pick = values.pick;
     const set = loadEvalSet(folder);
     const subset = <T>(items: readonly T[]): T[] => evenlySpaced(items, limit);
     const tty = process.stderr.isTTY;
@@ -82,12 +91,12 @@ export const evalCommand: Command = {
           `${folder}: ${report.images} images, ${report.faces} faces, ${report.msPerImage.toFixed(0)} ms/image\n` +
             `IoU 0.4: recall ${pct(d.recall40)}  precision ${pct(d.precision40)}  AP ${pct(d.ap40)}\n` +
             `IoU 0.5: recall ${pct(d.recall50)}  precision ${pct(d.precision50)}  AP ${pct(d.ap50)}\n` +
-            `false positives per image: ${d.fpPerImage.toFixed(2)}\n` +
+            `false positives per image: ${figure(d.fpPerImage, (v) => v.toFixed(2))}\n` +
             (report.pose
-              ? `|yaw| > 45°: recall ${pct(report.pose.yawOver45.recall40)} of ${report.pose.yawOver45.faces}; ` +
-                `|roll| > 20°: recall ${pct(report.pose.rollOver20.recall40)} of ${report.pose.rollOver20.faces}\n`
+              ? `|yaw| > 45°: recall ${pct(report.pose.yawOver45.recall40, report.pose.yawOver45.faces)} of ${report.pose.yawOver45.faces}; ` +
+                `|roll| > 20°: recall ${pct(report.pose.rollOver20.recall40, report.pose.rollOver20.faces)} of ${report.pose.rollOver20.faces}\n`
               : '') +
-            `recall by face size: ${report.bySize.map((b) => `${b.label} ${pct(b.recall40)} of ${b.faces}`).join(', ')}\n` +
+            `recall by face size: ${report.bySize.map((b) => `${b.label} ${pct(b.recall40, b.faces)} of ${b.faces}`).join(', ')}\n` +
             (report.failed.length ? `failed: ${report.failed.length}\n` : ''),
         );
       }
@@ -144,7 +153,7 @@ export const evalCommand: Command = {
         for (const r of rows) {
           process.stdout.write(
             `${r.attribute.padEnd(10)} ${r.candidate.padEnd(39)} ${r.recipe.padEnd(12)} ${pct(r.accuracy).padStart(8)}  ` +
-              `${pct(r.worstClassRecall).padStart(11)}  ${r.mae === undefined ? '-' : r.mae.toFixed(2)}\n`,
+              `${pct(r.worstClassRecall).padStart(11)}  ${figure(r.mae, (v) => v.toFixed(2))}\n`,
           );
         }
       }
@@ -152,11 +161,20 @@ export const evalCommand: Command = {
     }
     const modes = values.mode === 'both' ? (['crop', 'detect'] as const) : [values.mode as 'crop' | 'detect'];
     const reports: AttributeReport[] = [];
-    for (const mode of modes) reports.push(await evaluateAttributes(analyzer, samples, mode, progress(mode)));
+    for (const mode of modes) reports.push(await evaluateAttributes(analyzer, samples, mode, progress(mode), pick));
     await analyzer.models.release();
     const [first, ...others] = reports;
     if (values.json) {
-      const out = { set: folder, kind: 'attributes', assignment: analyzer.options.assignment, ...first, other: others };
+      // The first mode's figures at the top level (and the others in `other`) as before; `modes` carries
+      // every mode by name, so `--mode both` has both side by side.
+      const out = {
+        set: folder,
+        kind: 'attributes',
+        assignment: analyzer.options.assignment,
+        ...first,
+        other: others,
+        modes: Object.fromEntries(reports.map((r) => [r.mode, r])),
+      };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       for (const r of reports) {
@@ -165,7 +183,7 @@ export const evalCommand: Command = {
         );
         if (r.age) {
           process.stdout.write(
-            `  age: MAE ${r.age.mae.toFixed(2)} y, group ${pct(r.age.groupAccuracy)}, within one ${pct(r.age.groupWithinOne)}\n`,
+            `  age: MAE ${figure(r.age.mae, (v) => `${v.toFixed(2)} y`)}, group ${pct(r.age.groupAccuracy)}, within one ${pct(r.age.groupWithinOne)}\n`,
           );
         }
         if (r.gender) process.stdout.write(`  gender: ${pct(r.gender.accuracy)}\n`);

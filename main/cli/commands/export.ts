@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { csvHeader, csvRow, faceRecords } from '../../library/export.js';
+import { csvHeader, csvRow, exportedRecord, faceRecords } from '../../library/export.js';
 import type { Command } from '../command.js';
 import { exportXmp } from './export-xmp.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
@@ -14,7 +14,7 @@ export const exportCommand: Command = {
     '       facets export --format xmp [--folder <dir>] [--sidecar jpg.xmp|xmp] [--dry-run] [--json] [--db <file>]',
   summary: 'export every face (or those matching filters) with its photo path and attributes, or XMP sidecars',
   help: [
-    '--format csv|json   CSV (one row per face) or a JSON array',
+    "--format csv|json   CSV (one row per face) or a JSON array; without it, the --output file's extension",
     '--output <file>     write there instead of to standard output',
     '--format xmp        an XMP sidecar per photo (faces as MWG regions, attributes as keywords), merged',
     '                    into any sidecar already there; photos are never modified',
@@ -53,6 +53,17 @@ export const exportCommand: Command = {
         library.close();
       }
     }
+    // Without --format, the output file's extension says it (faces.csv, faces.json); else ask.
+    if (values.format === undefined) {
+      const ext = values.output ? path.extname(values.output).slice(1).toLowerCase() : '';
+      if (ext === 'csv' || ext === 'json') values.format = ext;
+      else
+        throw new Error(
+          values.output
+            ? `cannot tell the format from "${path.basename(values.output)}": add --format csv or --format json (or name the file .csv or .json)`
+            : 'choose what to export: --format csv (one row per face), --format json, or --format xmp (sidecars next to the photos)',
+        );
+    }
     if (values.format !== 'csv' && values.format !== 'json') throw new Error('--format must be csv, json or xmp');
     const filter = filterFrom(values);
     const library = openLibrary(values.db);
@@ -67,7 +78,7 @@ export const exportCommand: Command = {
       else await write('[');
       for (const record of faceRecords(library.queries, filter, hide)) {
         if (values.format === 'csv') await write(`${csvRow(record, hide)}\n`);
-        else await write(`${count ? ',' : ''}\n  ${JSON.stringify(record)}`);
+        else await write(`${count ? ',' : ''}\n  ${JSON.stringify(exportedRecord(record))}`);
         count++;
       }
       if (values.format === 'json') await write(count ? '\n]\n' : ']\n');

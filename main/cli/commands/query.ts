@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { faceRecords, type FaceRecord } from '../../library/export.js';
+import { exportedRecord, faceRecords, type FaceRecord } from '../../library/export.js';
 import type { Command } from '../command.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
 
@@ -39,7 +39,7 @@ export const queryCommand: Command = {
         records.push(record);
       }
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(records.map(exportedRecord), null, 2)}\n`);
       } else {
         for (const r of records) process.stdout.write(`${describe(r)}\n`);
         process.stderr.write(`${records.length} face(s)\n`);
@@ -54,7 +54,9 @@ export const queryCommand: Command = {
 function describe(r: FaceRecord): string {
   const value = (label: string | null | undefined, confidence: number | null | undefined, attribute: string) =>
     label
-      ? `${label}${r.corrected.includes(attribute) ? ' (corrected)' : ` ${Math.round((confidence ?? 0) * 100)}%`}`
+      ? `${label}${r.corrected.includes(attribute) ? ' (corrected)' : ` ${Math.round((confidence ?? 0) * 100)}%`}${
+          r.unsure.includes(attribute) ? ' (unsure)' : ''
+        }`
       : '';
   const attributes = [
     value(r.ageGroup, r.ageGroupConfidence, 'ageGroup'),

@@ -9,6 +9,7 @@ import { watchFolders } from '../../library/watcher.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { dbFlag, openLibrary } from '../library-options.js';
+import { plural } from '../format.js';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -102,6 +103,7 @@ interface RunOptions {
 
 async function runScan(library: Library, roots: string[], options: RunOptions): Promise<ScanSummary> {
   const display = new ProgressDisplay(process.stderr);
+  process.stderr.write(`Library: ${library.dbPath}\n`);
   const stored = analysisFromSettings(library.settings.get());
   const changed = new Set<number>();
   const scanner = library.scanner({
@@ -127,7 +129,7 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
     const summary = await scanner.scan(roots);
     display.finish();
     await readSidecars(library, [...changed], roots, summary);
-    report(summary, options.json);
+    report(summary, options.json, library);
     return summary;
   } finally {
     process.removeListener('SIGINT', interrupt);
@@ -156,12 +158,23 @@ async function readSidecars(
   }
 }
 
-function report(summary: ScanSummary, json: boolean): void {
+function report(summary: ScanSummary, json: boolean, library: Library): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
   const c = summary.counts;
+  const page = { offset: 0, limit: 1 };
+  const inLibrary = `${plural(library.queries.photos({}, page).total, 'photo')}, ${plural(
+    library.queries.faces({}, page).total,
+    'face',
+  )} in the library`;
+  const changes = c.added + c.updated + c.moved + c.duplicates + c.failed + c.missing + c.vanished + c.restored;
+  if (summary.state === 'completed' && changes === 0 && summary.warnings.length === 0 && !summary.error) {
+    // A rescan that found nothing new says so, rather than "0 face(s) found".
+    process.stdout.write(`Scan completed in ${summary.seconds.toFixed(1)} s: nothing changed: ${inLibrary}.\n`);
+    return;
+  }
   const parts = [
     `${c.files} photo file(s) in ${summary.seconds.toFixed(1)} s`,
     `${c.added} new`,
@@ -172,9 +185,10 @@ function report(summary: ScanSummary, json: boolean): void {
     c.failed ? `${c.failed} could not be analysed` : '',
     c.missing ? `${c.missing} missing` : '',
     c.vanished ? `${c.vanished} vanished during the scan` : '',
-    `${c.faces} face(s) found`,
+    `${plural(c.faces, 'face')} found`,
   ];
   process.stdout.write(`Scan ${summary.state}: ${parts.filter(Boolean).join(', ')}.\n`);
+  process.stdout.write(`Now ${inLibrary} (${library.dbPath}).\n`);
   for (const w of summary.warnings) process.stdout.write(`  warning: ${w.path}: ${w.message}\n`);
   if (summary.error) process.stdout.write(`  error: ${summary.error}\n`);
   if (c.failed) process.stdout.write('  `facets stats` lists the files that could not be analysed, and why.\n');

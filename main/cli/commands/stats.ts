@@ -3,13 +3,15 @@ import type { FacetCount } from '../../api/contract.js';
 import type { Library } from '../../library/library.js';
 import type { ScanCounts } from '../../library/repositories/scans.js';
 import type { Command } from '../command.js';
+import { localTime } from '../format.js';
 import { dbFlag, openLibrary } from '../library-options.js';
 
 const PROBLEMS_LISTED = 20;
 const ATTRIBUTE_NAMES = {
   ageGroup: 'Age group',
-  gender: 'Gender',
-  ethnicity: 'Ethnicity',
+  // [Note: apparent attributes]
+  gender: 'Apparent gender',
+  ethnicity: 'Apparent ethnicity',
   emotion: 'Emotion',
 } as const;
 
@@ -92,9 +94,12 @@ function text(s: Stats): string {
     `Faces: ${s.faces} (${s.corrected} with corrections)`,
   ];
   for (const [key, counts] of Object.entries(s.attributes) as [keyof typeof ATTRIBUTE_NAMES, FacetCount[]][]) {
-    lines.push(`${ATTRIBUTE_NAMES[key].padEnd(10)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
+    lines.push(`${ATTRIBUTE_NAMES[key].padEnd(19)} ${counts.map((c) => `${c.value} ${c.count}`).join(' · ')}`);
   }
-  if (s.lastScan) lines.push(`Last scan: ${s.lastScan.startedAt} (${s.lastScan.state})`);
+  if (s.lastScan) {
+    const finished = s.lastScan.finishedAt ? `, finished ${localTime(s.lastScan.finishedAt)}` : '';
+    lines.push(`Last scan: ${localTime(s.lastScan.startedAt)} (${s.lastScan.state}${finished})`);
+  }
   if (s.problems.length > 0) {
     lines.push(`Could not be analysed${s.photos.errors > s.problems.length ? ` (first ${s.problems.length})` : ''}:`);
     for (const p of s.problems) lines.push(`  ${p.path}: ${p.error}`);

@@ -195,10 +195,24 @@ export const trainHeadsCommand: Command = {
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const tty = process.stderr.isTTY;
-    const progress = (label: string) => (done: number, total: number) => {
-      if (tty) process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+    // Progress from the first second: a terminal gets one updating line; a log or pipe gets a plain line
+    // at the start of each stage, at most every 5 s after, and at its end.
+    const progress = (label: string) => {
+      let last = 0;
+      return (done: number, total: number) => {
+        if (tty) {
+          process.stderr.write(`\r${label} ${done}/${total}${done === total ? '\n' : ''}`);
+          return;
+        }
+        const t = performance.now();
+        if (last === 0 || done === total || t - last >= 5000) {
+          last = t;
+          process.stderr.write(`${label} ${done}/${total}\n`);
+        }
+      };
     };
     const dir = headsDir();
+    if (!values.revert) log('train-heads: loading the networks and reading the data sets…');
 
     if (values.revert) {
       const entry = revertHeads(dir);

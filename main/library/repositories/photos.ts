@@ -74,7 +74,7 @@ export class PhotoRepository {
         `UPDATE photos SET content_hash = @content_hash, size = @size, mtime_ms = @mtime_ms, format = @format,
            width = @width, height = @height, orientation = @orientation, taken_at = @taken_at, sort_date = @sort_date,
            camera = @camera, status = @status, error = @error, face_count = @face_count, missing_since = NULL,
-           analysed_at = @analysed_at
+           analysed_at = @analysed_at, error_ignored_at = NULL
          WHERE id = @id`,
       ),
       updateFile: db.prepare(
@@ -134,6 +134,18 @@ export class PhotoRepository {
 
   markMissing(ids: readonly number[], since: string): void {
     for (const id of ids) this.stmts.markMissing.run(since, id);
+  }
+
+  /** Ignores (or stops ignoring) the problems of these photos in the Problems view; returns how many changed. */
+  setErrorIgnored(ids: readonly number[], ignored: boolean, at: string): number {
+    const stmt = this.db.prepare(
+      `UPDATE photos SET error_ignored_at = ? WHERE id = ? AND status <> 'ok' AND (error_ignored_at IS NULL) = ?`,
+    );
+    let changed = 0;
+    this.db.transaction(() => {
+      for (const id of ids) changed += stmt.run(ignored ? at : null, id, ignored ? 1 : 0).changes;
+    })();
+    return changed;
   }
 
   delete(id: number): void {

@@ -1,15 +1,21 @@
 /** How attribute names and values read in the UI. */
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../../../main/engine/attributes/labels.js';
-import type { Attribute, FaceSummary, HeadsInfo, ShownValue } from './api/index.js';
+import type { Attribute, FaceSummary, HeadsInfo } from './api/index.js';
 
 export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS };
 
 export const ATTRIBUTES: readonly Attribute[] = ['emotion', 'ageGroup', 'gender', 'ethnicity'];
 
+/**
+ * [Note: apparent attributes] Gender and ethnicity are estimated from appearance alone, so they read
+ * "Apparent gender" / "Apparent ethnicity" everywhere they show: here (sidebar, cards, face detail, bulk
+ * panel, toasts), the CLI's stats (main/cli/commands/stats.ts) and the export's column names
+ * (main/library/export.ts EXPORT_NAMES).
+ */
 export const ATTRIBUTE_NAMES: Record<Attribute, string> = {
   ageGroup: 'Age group',
-  gender: 'Gender',
-  ethnicity: 'Ethnicity',
+  gender: 'Apparent gender',
+  ethnicity: 'Apparent ethnicity',
   emotion: 'Emotion',
 };
 
@@ -53,28 +59,20 @@ export function visibleAttributes(hideEthnicity: boolean): Attribute[] {
 export const LOW_CONFIDENCE = 0.5;
 
 /**
- * Below these a shown prediction marks its face uncertain. Per attribute, since chance differs: two
- * genders, five ethnicities, seven emotions, nine (adjacent, often confused) age groups.
+ * The attributes whose shown estimate is uncertain, each marked by the back end against its own
+ * threshold ([Note: per-attribute uncertainty], main/library/uncertainty.ts); hidden ethnicity left out.
  */
-export const UNCERTAIN_BELOW: Record<Attribute, number> = {
-  gender: 0.6,
-  ethnicity: 0.4,
-  emotion: 0.4,
-  ageGroup: 0.3,
+export function unsureAttributes(face: FaceSummary, hideEthnicity: boolean): Attribute[] {
+  return visibleAttributes(hideEthnicity).filter((a) => face[a]?.uncertain === true);
+}
+
+/** Short names for "unsure: …" on cards, where space is tight. */
+export const ATTRIBUTE_SHORT: Record<Attribute, string> = {
+  ageGroup: 'age',
+  gender: 'gender',
+  ethnicity: 'ethnicity',
+  emotion: 'emotion',
 };
-
-export function shown(face: FaceSummary, attribute: Attribute): ShownValue | undefined {
-  return face[attribute];
-}
-
-/** A face is marked uncertain when the backend says so or an attribute shown is a weak guess. */
-export function isUncertain(face: FaceSummary, hideEthnicity: boolean): boolean {
-  if (face.uncertain) return true;
-  return visibleAttributes(hideEthnicity).some((a) => {
-    const v = face[a];
-    return v !== undefined && !v.corrected && v.confidence < UNCERTAIN_BELOW[a];
-  });
-}
 
 export function percent(value: number): string {
   return `${Math.round(value * 100)}%`;

@@ -5,9 +5,9 @@
  * Words of one kind combine with OR ("happy sad" = happy or sad), different kinds with AND ("happy
  * 20-29 asian"). A leading "-" excludes ("-happy" = any emotion but happy, "-corrected" = not
  * corrected). Every kind also has an explicit `key:value` form (`emotion:happy`, `age:20-29`,
- * `faces:2+`, `conf:80%`, `in:"/photos/2020"`, `from:2020-05`, `before:2021`, `is:corrected`).
+ * `faces:2+`, `conf:80%`, `in:"/photos/2020"`, `from:2020-05`, `before:2021`, `is:corrected`, `sure:gender` to hide faces whose gender estimate is uncertain).
  */
-import type { AgeGroup, Emotion, Ethnicity, Filter, Gender } from '../../../main/api/contract.js';
+import type { AgeGroup, Attribute, Emotion, Ethnicity, Filter, Gender } from '../../../main/api/contract.js';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../../../main/engine/attributes/labels.js';
 
 export interface SearchOptions {
@@ -330,6 +330,13 @@ export function parseSearch(text: string, options: SearchOptions = {}): ParsedSe
             b.rest.folder = value;
             return true;
           }
+          case 'sure': {
+            // sure:gender — hide faces whose gender estimate is uncertain ([Note: per-attribute uncertainty]).
+            const attribute = SURE_WORDS[lowerValue];
+            if (negated || !attribute || (options.hideEthnicity && attribute === 'ethnicity')) return false;
+            b.rest.hideUncertain = [...new Set([...(b.rest.hideUncertain ?? []), attribute])];
+            return true;
+          }
           case 'is': {
             if (lowerValue !== 'corrected' && lowerValue !== 'uncorrected') return false;
             b.rest.corrected = (lowerValue === 'corrected') !== negated ? 'corrected' : 'uncorrected';
@@ -479,8 +486,19 @@ export function formatFilter(filter: Filter, options: SearchOptions = {}): strin
   if (filter.folder) words.push(`in:${quote(filter.folder)}`);
   if (filter.corrected === 'corrected') words.push('corrected');
   if (filter.corrected === 'uncorrected') words.push('-corrected');
+  for (const a of filter.hideUncertain ?? []) {
+    if (!(options.hideEthnicity && a === 'ethnicity')) words.push(`sure:${a === 'ageGroup' ? 'age' : a}`);
+  }
   return words.join(' ');
 }
+
+const SURE_WORDS: Record<string, Attribute> = {
+  age: 'ageGroup',
+  agegroup: 'ageGroup',
+  gender: 'gender',
+  ethnicity: 'ethnicity',
+  emotion: 'emotion',
+};
 
 /** True when the filter narrows nothing. */
 export function isEmptyFilter(filter: Filter): boolean {

@@ -12,6 +12,7 @@ import {
   type Settings,
   idleScanProgress,
 } from '../lib/api/index.js';
+import { plainError } from '../lib/errors.js';
 import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
 import { LearningState } from './learning.svelte.js';
 import { LibraryState } from './library.svelte.js';
@@ -48,6 +49,8 @@ export class AppState {
   connection = $state<'open' | 'connecting' | 'lost'>('open');
   viewer = $state<ViewerTarget | null>(null);
   errorCount = $state(0);
+  /** The last correction made in this window, for Ctrl+Z / ⌘Z. */
+  lastCorrection = $state<{ faceIds: number[]; attribute: Attribute } | null>(null);
 
   readonly hideEthnicity = $derived(this.settings?.hideEthnicity ?? false);
 
@@ -139,13 +142,23 @@ export class AppState {
     }
   }
 
-  async addFolder(path: string): Promise<boolean> {
+  /** Adds a library folder; on failure returns what went wrong in plain words, for beside the field. */
+  async addFolder(path: string): Promise<string | null> {
     try {
       this.settings = await this.bridge.invoke('folders:add', { path: path.trim() });
-      return true;
+      return null;
     } catch (err) {
-      this.toasts.error(err);
-      return false;
+      return plainError(err);
+    }
+  }
+
+  /** Saves settings; on failure returns the plain-words problem for beside the field (no toast). */
+  async saveSettings(patch: Partial<Settings>): Promise<string | null> {
+    try {
+      this.settings = await this.bridge.invoke('settings:update', patch);
+      return null;
+    } catch (err) {
+      return plainError(err);
     }
   }
 
@@ -180,6 +193,7 @@ export class AppState {
   async correct(faceIds: number[], attribute: Attribute, value: string): Promise<boolean> {
     try {
       await this.bridge.invoke('faces:correct', { faceIds, attribute, value });
+      this.lastCorrection = { faceIds, attribute };
       this.library.changed();
       this.toasts.show(
         `${ATTRIBUTE_NAMES[attribute]} set to ${valueName(value)} on ${plural(faceIds.length, 'face')}`,
@@ -195,8 +209,56 @@ export class AppState {
   async uncorrect(faceIds: number[], attribute: Attribute): Promise<boolean> {
     try {
       await this.bridge.invoke('faces:uncorrect', { faceIds, attribute });
+      if (
+        this.lastCorrection?.attribute === attribute &&
+        this.lastCorrection.faceIds.every((id) => faceIds.includes(id))
+      )
+        this.lastCorrection = null;
       this.library.changed();
       this.toasts.show(`${ATTRIBUTE_NAMES[attribute]} back to the prediction on ${plural(faceIds.length, 'face')}`);
+      return true;
+    } catch (err) {
+      this.toasts.error(err);
+      return false;
+    }
+  }
+
+  /** Ctrl+Z / ⌘Z: undoes the last correction as its Undo button does (back to the prediction). */
+  async undoLast(): Promise<boolean> {
+    const last = this.lastCorrection;
+    if (!last) {
+      this.toasts.show('Nothing to undo');
+      return false;
+    }
+    return this.uncorrect(last.faceIds, last.attribute);
+  }
+
+  /** "Show in folder" in the desktop app; a browser cannot, so the path goes to the clipboard instead. */
+  async revealPhoto(photo: { id: number; path: string }): Promise<void> {
+    try {
+      if (this.bridge.showInFolder) {
+        await this.bridge.showInFolder(photo.id);
+        return;
+      }
+      await navigator.clipboard.writeText(photo.path);
+      this.toasts.show(`Path copied: ${photo.path}`);
+    } catch (err) {
+      // No clipboard (permission refused): show the path so it can be copied by hand.
+      if (!this.bridge.showInFolder) this.toasts.show(`Copy this path: ${photo.path}`);
+      else this.toasts.error(err);
+    }
+  }
+
+  /** Hides problems from the Problems view (until the file is analysed again), with Undo. */
+  async ignoreErrors(photoIds: number[], ignored = true): Promise<boolean> {
+    try {
+      await this.bridge.invoke('errors:ignore', { photoIds, ignored });
+      this.library.changed();
+      void this.refreshErrorCount();
+      if (ignored)
+        this.toasts.show(`${plural(photoIds.length, 'problem')} ignored`, {
+          action: { label: 'Undo', run: () => void this.ignoreErrors(photoIds, false) },
+        });
       return true;
     } catch (err) {
       this.toasts.error(err);

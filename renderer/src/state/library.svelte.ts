@@ -3,7 +3,7 @@
  * and the facet counts for the sidebar. Library changes (scan results, corrections) refresh it,
  * throttled so that a running scan does not flood the back end.
  */
-import type { FaceSummary, Facets, FacetsBridge, Filter, PhotoSummary } from '../lib/api/index.js';
+import type { FaceSummary, Facets, FacetsBridge, Filter, PhotoSort, PhotoSummary } from '../lib/api/index.js';
 import { isEmptyFilter } from '../lib/search.js';
 import { ResultList } from './result-list.svelte.js';
 
@@ -31,6 +31,8 @@ export class LibraryState {
   filterVersion = $state(0);
   /** Bumped when the library's content changed: open details reload. */
   revision = $state(0);
+  /** The photo grid's order. */
+  photoSort = $state<PhotoSort>('taken');
 
   readonly photos: ResultList<PhotoSummary>;
   readonly faces: ResultList<FaceSummary>;
@@ -43,7 +45,12 @@ export class LibraryState {
     private readonly bridge: FacetsBridge,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.photos = new ResultList<PhotoSummary>(bridge, 'photos:query', () => this.filter);
+    this.photos = new ResultList<PhotoSummary>(
+      bridge,
+      'photos:query',
+      () => this.filter,
+      () => ({ sort: this.photoSort }),
+    );
     this.faces = new ResultList<FaceSummary>(bridge, 'faces:query', () => this.filter);
   }
 
@@ -62,6 +69,14 @@ export class LibraryState {
     const current = (this.filter[key] ?? []) as string[];
     const next = current.includes(value) ? current.filter((v) => v !== value) : [...current, value];
     this.update({ [key]: next } as Partial<Filter>);
+  }
+
+  /** Orders the photo grid (date taken, file name, number of faces); back to the top. */
+  setPhotoSort(sort: PhotoSort): void {
+    if (sort === this.photoSort) return;
+    this.photoSort = sort;
+    this.filterVersion++;
+    void this.photos.reload(true);
   }
 
   setTarget(target: 'photos' | 'faces'): void {

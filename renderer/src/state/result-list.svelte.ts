@@ -28,6 +28,8 @@ export class ResultList<T extends PhotoSummary | FaceSummary> {
     private readonly bridge: FacetsBridge,
     private readonly channel: Channel,
     private readonly filter: () => Filter,
+    /** Extra request fields (the photo grid's sort). */
+    private readonly extra: () => Record<string, unknown> = () => ({}),
   ) {}
 
   /** The item at `index`, if its page is loaded. */
@@ -105,9 +107,10 @@ export class ResultList<T extends PhotoSummary | FaceSummary> {
   async #fetch(page: number, generation: number): Promise<T[] | null> {
     try {
       const answer = (await this.bridge.invoke(this.channel, {
+        ...this.extra(),
         filter: $state.snapshot(this.filter()) as Filter,
         page: { offset: page * PAGE_SIZE, limit: PAGE_SIZE },
-      })) as { total: number; items: T[] };
+      } as never)) as { total: number; items: T[] };
       if (generation !== this.#generation) return null;
       this.total = answer.total;
       this.loaded = true;
