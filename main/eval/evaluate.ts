@@ -235,7 +235,13 @@ export interface CalibrationReport {
    * and the ECE at a few temperatures: how a run-time temperature is chosen for an attribute no heads
    * calibrate, by the worst of several sets (models/README.md, "Calibrated confidence").
    */
-  fit?: { temperature: number; eceAfter: number; uncertainBelow: number; eceByTemperature: Record<string, number> };
+  fit?: {
+    temperature: number;
+    eceAfter: number;
+    uncertainBelow: number;
+    /** At each of REPORTED_TEMPERATURES: the ECE and the uncertain threshold there. */
+    byTemperature: { temperature: number; ece: number; uncertainBelow: number }[];
+  };
 }
 
 /** Temperatures at which the report gives the ECE (1 = as estimated). */
@@ -292,9 +298,10 @@ function temperatureFit(rows: readonly { row: number[]; shown: number; truth: nu
     temperature: fit.temperature,
     eceAfter: expectedCalibrationError(after),
     uncertainBelow: uncertainThreshold(after),
-    eceByTemperature: Object.fromEntries(
-      REPORTED_TEMPERATURES.map((t) => [String(t), expectedCalibrationError(pairsAt(t))]),
-    ),
+    byTemperature: REPORTED_TEMPERATURES.map((t) => {
+      const pairs = pairsAt(t);
+      return { temperature: t, ece: expectedCalibrationError(pairs), uncertainBelow: uncertainThreshold(pairs) };
+    }),
   };
 }
 

@@ -12,11 +12,15 @@
  * nine adjacent age groups: a confidence well above chance). Corrections are never uncertain.
  *
  * An attribute served by an ensemble with the heads (gender: 'faceapi-age-gender+heads') uses the heads'
- * threshold: the closest measured figure there is for it.
+ * threshold: the closest measured figure there is for it. An attribute the networks serve with a measured
+ * run-time calibration (emotion: [Note: calibrated confidence]) uses that calibration's threshold.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Attribute } from '../api/contract.js';
+import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
+import { networkCalibration } from '../engine/attributes/calibration.js';
+import type { EstimatedAttribute } from '../engine/attributes/ensemble.js';
 import { HEADS_NETWORK, type HeadTask, activeHeadsDir, readHeadsManifest } from '../engine/attributes/heads.js';
 
 /** The documented fallback thresholds (see the note above). */
@@ -66,10 +70,15 @@ export function uncertainThresholds(dir: string = activeHeadsDir()): UncertainTh
       const task = TASK_OF[attribute];
       const calibration = active?.calibration?.[task];
       const served = active?.tasks.includes(task) && active.dev[task]?.choice.split('+').includes(HEADS_NETWORK);
+      const estimated = task as EstimatedAttribute; // TASK_OF maps to the four estimated attributes
+      const assigned = DEFAULT_ASSIGNMENT[estimated];
+      const networks = !served && assigned ? networkCalibration(estimated, assigned) : undefined;
       const threshold: UncertainThreshold =
         calibration && served && calibration.uncertainBelow > 0 && calibration.uncertainBelow < 1
           ? { below: calibration.uncertainBelow, source: 'calibration' }
-          : { below: DEFAULT_UNCERTAIN_BELOW[attribute], source: 'default' };
+          : networks
+            ? { below: networks.uncertainBelow, source: 'calibration' }
+            : { below: DEFAULT_UNCERTAIN_BELOW[attribute], source: 'default' };
       return [attribute, threshold];
     }),
   ) as UncertainThresholds;

@@ -50,7 +50,7 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
       {
         ece: number;
         count: number;
-        fit?: { temperature: number; eceAfter: number; eceByTemperature: Record<string, number> };
+        fit?: { temperature: number; eceAfter: number; byTemperature: { temperature: number; ece: number }[] };
       }
     >;
     other: { mode: string; noFace: number; age: { count: number } }[];
@@ -71,7 +71,8 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
     const c = report.calibration[attr];
     assert.ok(c && c.count === 60 && c.ece >= 0 && c.ece <= 1, `${attr} calibration ${JSON.stringify(c)}`);
     assert.ok(c.fit && c.fit.temperature >= 0.5 && c.fit.temperature <= 4, `${attr} fit`);
-    assert.ok(Math.abs((c.fit.eceByTemperature['1'] ?? -1) - c.ece) < 1e-9, `${attr}: ECE at temperature 1`);
+    const atOne = c.fit.byTemperature.find((b) => b.temperature === 1);
+    assert.ok(atOne && Math.abs(atOne.ece - c.ece) < 1e-9, `${attr}: ECE at temperature 1`);
   }
   assert.deepEqual(Object.keys(report.ethnicity.perClassRecall).sort(), ['asian', 'black', 'indian', 'other', 'white']);
   const [detect] = report.other;

@@ -152,7 +152,11 @@ describe('shipped heads on a fresh install', { timeout: 3_000_000 }, () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [path.join(ROOT, 'bin', 'facets.js'), 'train-heads', '--recipe', 'shipped', '--check', '--json'],
-      { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, FACETS_CACHE_DIR: path.join(work, 'recipe-cache') } },
+      {
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, FACETS_CACHE_DIR: path.join(work, 'recipe-cache') },
+        signal: t.signal, // a cancelled or timed-out test ends the rebuild too, not the run after it
+      },
     );
     const result = JSON.parse(stdout) as { committed: string; rebuilt: string; same: boolean };
     assert.equal(result.rebuilt, result.committed);
