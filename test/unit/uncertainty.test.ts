@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Attribute } from '../../main/api/contract.js';
+import { DEFAULT_ASSIGNMENT } from '../../main/engine/analyzer.js';
+import { calibrateEstimate, networkCalibration } from '../../main/engine/attributes/calibration.js';
 import type { HeadsManifest } from '../../main/engine/attributes/heads.js';
 import { faceRecords } from '../../main/library/export.js';
 import { Library } from '../../main/library/library.js';
@@ -25,7 +27,7 @@ const COLUMN: Record<Attribute, [string, string]> = {
   emotion: ['emotion', 'emotion_conf'],
 };
 
-test('the shipped heads give calibrated thresholds for what they serve; emotion falls back to the default', () => {
+test("the shipped heads give calibrated thresholds for what they serve; emotion its networks' calibration", () => {
   const manifest = JSON.parse(readFileSync(path.join(SHIPPED, 'manifest.json'), 'utf8')) as HeadsManifest;
   const calibration = manifest.active?.calibration;
   assert.ok(calibration, 'the shipped heads are calibrated');
@@ -33,17 +35,46 @@ test('the shipped heads give calibrated thresholds for what they serve; emotion 
   assert.deepEqual(t.ageGroup, { below: calibration.age?.uncertainBelow, source: 'calibration' });
   assert.deepEqual(t.gender, { below: calibration.gender?.uncertainBelow, source: 'calibration' });
   assert.deepEqual(t.ethnicity, { below: calibration.ethnicity?.uncertainBelow, source: 'calibration' });
-  assert.deepEqual(t.emotion, { below: DEFAULT_UNCERTAIN_BELOW.emotion, source: 'default' });
+  assert.deepEqual(t.emotion, { below: emotionCalibration()?.uncertainBelow, source: 'calibration' });
 });
 
-test('without heads every attribute uses the documented default', () => {
+/** The run-time calibration measured for the networks that serve emotion ([Note: calibrated confidence]). */
+function emotionCalibration() {
+  const assigned = DEFAULT_ASSIGNMENT.emotion;
+  return assigned ? networkCalibration('emotion', assigned) : undefined;
+}
+
+test("without heads the networks' measured calibration or else the documented default", () => {
   const empty = mkdtempSync(path.join(tmpdir(), 'facets-noheads-'));
   try {
     const t = uncertainThresholds(empty);
-    for (const a of ATTRS) assert.deepEqual(t[a], { below: DEFAULT_UNCERTAIN_BELOW[a], source: 'default' });
+    assert.ok(emotionCalibration(), 'the emotion ensemble has a measured calibration');
+    for (const a of ATTRS) {
+      const expected =
+        a === 'emotion'
+          ? { below: emotionCalibration()?.uncertainBelow, source: 'calibration' }
+          : { below: DEFAULT_UNCERTAIN_BELOW[a], source: 'default' };
+      assert.deepEqual(t[a], expected);
+    }
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
+});
+
+test('a run-time calibration tempers only the assignment it was measured for, and keeps the label', () => {
+  const probabilities = { angry: 0.05, disgust: 0.02, fear: 0.03, happy: 0.7, sad: 0.05, surprise: 0.05, neutral: 0.1 };
+  const value = { label: 'happy' as const, probabilities, model: { name: 'x', version: '1' } };
+  const assigned = DEFAULT_ASSIGNMENT.emotion ?? '';
+  const c = networkCalibration('emotion', assigned);
+  assert.ok(c && c.temperature > 1);
+  const tempered = calibrateEstimate('emotion', assigned, value);
+  assert.equal(tempered.label, 'happy');
+  const p = tempered.probabilities;
+  assert.ok(Math.abs(Object.values(p).reduce((a, b) => a + b, 0) - 1) < 1e-6, 'still sums to 1');
+  assert.ok(p.happy < 0.7 && p.happy > p.neutral, `flatter, same order: ${p.happy}`);
+  // p ∝ p^(1/T): the ratio of two classes is the original ratio to the power 1/T.
+  assert.ok(Math.abs(p.happy / p.neutral - Math.pow(0.7 / 0.1, 1 / c.temperature)) < 1e-4);
+  assert.equal(calibrateEstimate('emotion', 'emotion', value), value, 'another assignment is left alone');
 });
 
 describe('uncertain marks and the hide-uncertain filter on a real library', () => {
