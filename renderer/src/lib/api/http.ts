@@ -6,6 +6,17 @@
  * once; the token is sent only as an `Authorization` header, never as a cookie.
  * [Note: web-mode credentials] in main/server/web-server.ts says why.
  */
+import {
+  type Channel,
+  EVENTS,
+  type EventName,
+  type Events,
+  type FacetsBridge,
+  type MediaKind,
+  type Request,
+  type Response as ApiResponse,
+} from '../../../../main/api/contract.js';
+
 export type ConnectionState = 'connecting' | 'open' | 'lost';
 
 type Listener = (payload: never) => void;
@@ -147,7 +158,16 @@ export class HttpBridge implements FacetsBridge {
     } catch {
       return;
     }
-    for (const listener of this.#listeners.get(name as EventName) ?? []) (listener as (p: unknown) => void)(payload);
+    for (const listener of this.#listeners.get(name as EventName) ?? []) {
+      try {
+        (listener as (p: unknown) => void)(payload);
+      } catch (err) {
+        // A listener's bug must not cut the stream: report it as an uncaught error, as EventSource would.
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   /** Reads the event stream until it ends, then reconnects, for as long as the page lives. */
