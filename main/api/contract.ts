@@ -285,6 +285,11 @@ export interface Api {
   'learning:start': { request: void; response: LearningStatus };
   /** Restores the previous heads. */
   'learning:revert': { request: void; response: LearningStatus };
+  /**
+   * Tries failed files again now, whatever their backoff: the ones given, else all of them. Starts a
+   * scan of the library folders (or, while one runs, lets it pick them up).
+   */
+  'errors:retry': { request: { photoIds?: number[] }; response: ScanProgress };
 }
 
 export interface Events {
@@ -323,6 +328,7 @@ export const CHANNELS = [
   'learning:status',
   'learning:start',
   'learning:revert',
+  'errors:retry',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 

@@ -231,6 +231,13 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'learning:status': nothing,
   'learning:start': nothing,
   'learning:revert': nothing,
+  'errors:retry': (value, where) =>
+    value === undefined || value === null
+      ? {}
+      : object<Request<'errors:retry'>>({ photoIds: optional(array(positiveId, MAX_FACE_IDS, { unique: true })) })(
+          value,
+          where,
+        ),
 };
 
 /** The request, checked and normalised for `channel`; throws ApiError 400 when it is not valid. */

@@ -147,6 +147,11 @@ class LibraryBackend implements Backend {
       'learning:status': () => this.learning.status(),
       'learning:start': () => this.learning.start(),
       'learning:revert': () => this.learning.revert(),
+      'errors:retry': ({ photoIds }) => {
+        this.library.catalog.retries.makeDue(photoIds);
+        if (this.scanner?.busy) return this.scanner.progress;
+        return this.library.settings.get().folders.length === 0 ? this.progress() : this.startScan(undefined);
+      },
     };
   }
 

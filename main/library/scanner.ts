@@ -39,6 +39,11 @@ export interface ScannerOptions {
   providers?: Provider[];
   /** Exclusion patterns (see walker.ts). */
   exclude?: readonly string[];
+  /**
+   * Try every failed file again now. Without it, a failed file whose size and mtime did not change is
+   * tried again when its backoff has passed (repositories/retries.ts).
+   */
+  retryFailed?: boolean;
   onProgress?: (progress: ScanProgress) => void;
   /** Photos added, changed, moved or marked missing. */
   onChanged?: (photoIds: number[]) => void;
@@ -203,6 +208,15 @@ class ScanRun {
           this.keep(id, 'failed', true);
         }
         this.finishItem(false);
+      } else if (
+        existing?.status === 'error' &&
+        existing.size === entry.size &&
+        existing.mtime_ms === entry.mtimeMs &&
+        !existing.missing_since &&
+        (this.options.retryFailed || catalog.retries.due(existing.id, new Date()))
+      ) {
+        // A failure may have been transient (permission denied, thumbnail folder blocked): try again.
+        this.queue.push(entry);
       } else if (existing && existing.size === entry.size && existing.mtime_ms === entry.mtimeMs) {
         this.keep(existing.id, 'unchanged');
         if (existing.missing_since) {
@@ -269,7 +283,9 @@ class ScanRun {
     const { catalog } = this.options;
     const photoFile: PhotoFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs };
     const existing = catalog.photos.byPath(file.path);
-    if (existing && existing.content_hash === hash) {
+    // A failed file tried again is analysed again, even with the same bytes.
+    const retry = existing?.status === 'error';
+    if (existing && !retry && existing.content_hash === hash) {
       catalog.recordMove(existing, photoFile); // same bytes, new file times
       if (existing.missing_since) this.counts.restored++;
       return this.keep(existing.id, 'touched', true);
