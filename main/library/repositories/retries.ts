@@ -47,7 +47,7 @@ export class RetryRepository {
   /** Whether a scan at `at` should try the (failed, unchanged) photo again. */
   due(id: number, at: Date): boolean {
     const retryAfter = this.stmts.state.get(id)?.retry_after;
-    return retryAfter == null || Date.parse(retryAfter) <= at.getTime();
+    return retryAfter === null || retryAfter === undefined || Date.parse(retryAfter) <= at.getTime();
   }
 
   /** Makes failed photos (all, or the ones given) due at once, for a retry on demand. */
