@@ -24,6 +24,8 @@ export interface LibraryOptions {
   dbPath: string;
   /** Thumbnail cache (default: `<db name>.thumbs` next to the database). */
   cacheDir?: string;
+  /** Read commands: open the database read-only; it must exist (see openDatabase). */
+  readonly?: boolean;
 }
 
 /** Missing files are kept this long before `purge` deletes their rows (faces, corrections). */
@@ -39,10 +41,12 @@ export class Library {
   /** XMP sidecars: export, import on scan, "Keep XMP sidecars up to date". */
   readonly xmp: XmpService;
   readonly dbPath: string;
+  readonly readonly: boolean;
 
   constructor(options: LibraryOptions) {
     this.dbPath = path.resolve(options.dbPath);
-    this.db = openDatabase(this.dbPath);
+    this.readonly = options.readonly ?? false;
+    this.db = openDatabase(this.dbPath, { readonly: this.readonly });
     this.catalog = new Catalog(this.db);
     this.scans = new ScanRepository(this.db);
     this.settings = new SettingsRepository(this.db);
@@ -104,7 +108,7 @@ export class Library {
 
   close(): void {
     if (!this.db.open) return;
-    this.db.pragma('optimize');
+    if (!this.readonly) this.db.pragma('optimize');
     this.db.close();
   }
 }

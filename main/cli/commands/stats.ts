@@ -20,7 +20,7 @@ export const statsCommand: Command = {
   help: [dbFlag.help, '--json              print the figures as JSON'].join('\n'),
   async run(args) {
     const { values } = parseArgs({ args, options: { ...dbFlag.options, json: { type: 'boolean', default: false } } });
-    const library = openLibrary(values.db);
+    const library = openLibrary(values.db, { readonly: true });
     try {
       const stats = libraryStats(library);
       if (values.json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
