@@ -5,13 +5,24 @@
  * Real SQLite files with real damage (pages overwritten), the real CLI.
  */
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Library } from '../../main/library/library.js';
-import { facets } from '../helpers/cli.js';
+import { ROOT, facets } from '../helpers/cli.js';
 import { random, syntheticFace, syntheticPhoto } from '../helpers/library-synthetic.js';
 
 const PHOTOS = 400;
@@ -155,5 +166,35 @@ describe('damaged libraries', () => {
       assert.match(r.stderr, /no library at .*librray\.db/);
     }
     assert.ok(!existsSync(path.dirname(missing)), 'nothing was created');
+  });
+
+  test('a library on a read-only disk can be browsed', (t) => {
+    // As root every folder is writable; another user (nobody) sees a folder it cannot write to, which is
+    // what a read-only disk looks like to SQLite: no -shm file can be made next to the database.
+    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv');
+    const folder = path.join(work, 'readonly');
+    mkdirSync(folder);
+    const db = path.join(folder, 'library.db');
+    buildLibrary(db);
+    chmodSync(work, 0o755);
+    chmodSync(folder, 0o755);
+    chmodSync(db, 0o644);
+    const asNobody = (args: string[]) =>
+      spawnSync(
+        '/usr/bin/setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, `${ROOT}/bin/facets.js`, ...args],
+        { encoding: 'utf8', env: { ...process.env, HOME: folder } },
+      );
+    const stats = asNobody(['stats', '--db', db, '--json']);
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.equal((JSON.parse(stats.stdout) as { photos: { total: number } }).photos.total, PHOTOS);
+    const query = asNobody(['query', '--db', db, '--emotion', 'surprise']);
+    assert.equal(query.status, 0, query.stderr);
+    assert.ok(query.stdout.includes('/photos/album/'), query.stdout);
+    assert.deepEqual(
+      readdirSync(folder).filter((f) => /-(wal|shm|journal)$/.test(f)),
+      [],
+      'nothing was written beside it',
+    );
   });
 });
