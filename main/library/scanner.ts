@@ -20,6 +20,7 @@ import type { Provider } from '../engine/sessions.js';
 import type { Catalog } from './catalog.js';
 import { now } from './db.js';
 import { hashFile } from './hash.js';
+import { tooLargeFile } from './limits.js';
 import { RateMeter } from './progress.js';
 import type { PhotoFile } from './repositories/photos.js';
 import { type ScanCounts, type ScanRepository, ZERO_COUNTS } from './repositories/scans.js';
@@ -249,6 +250,11 @@ class ScanRun {
 
   private async processFile(file: WalkedFile): Promise<void> {
     this.currentFile = file.path;
+    const tooLarge = tooLargeFile(file.size);
+    if (tooLarge) {
+      this.keep(this.options.catalog.recordFailure(file, null, 'unsupported', tooLarge), 'failed', true);
+      return;
+    }
     let hash: string;
     try {
       hash = await hashFile(file.path);
@@ -300,7 +306,14 @@ class ScanRun {
     if (source) return this.keep(catalog.recordCopy(source, photoFile), 'duplicates', true);
 
     const pool = await this.startPool();
-    const result = await pool.run({ id: ++this.jobIds, path: file.path, kind: file.photoKind, hash });
+    const result = await pool.run({
+      id: ++this.jobIds,
+      path: file.path,
+      kind: file.photoKind,
+      hash,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+    });
     if (result.outcome === 'vanished') {
       this.counts.vanished++;
     } else if (result.outcome === 'analysed') {
