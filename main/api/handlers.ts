@@ -29,7 +29,8 @@ function object<T>(fields: { [K in keyof T]-?: { check: Check<T[K]>; optional?: 
   return (value, where) => {
     if (!isRecord(value)) fail(where, 'expected an object');
     for (const key of Object.keys(value)) {
-      if (!(key in fields)) fail(`${where}.${key}`, 'unknown field');
+      // Own keys only: `__proto__`, `constructor`, `toString` are unknown fields like any other.
+      if (!Object.hasOwn(fields, key)) fail(`${where}.${key}`, 'unknown field');
     }
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(fields) as [string, { check: Check<unknown>; optional?: boolean }][]) {
