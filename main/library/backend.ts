@@ -35,6 +35,7 @@ import { Learning } from './learning.js';
 import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
+import { scanLockFile, scanLockHolder } from './scan-lock.js';
 import type { Scanner, ScanSummary } from './scanner.js';
 
 const CHANGE_FLUSH_MS = 300;
@@ -229,6 +230,10 @@ class LibraryBackend implements Backend {
 
   private startScan(requested: string[] | undefined): ScanProgress {
     if (this.scanner?.busy) return this.scanner.progress;
+    const holder = scanLockHolder(scanLockFile(this.library.dbPath));
+    if (holder !== null && holder !== process.pid) {
+      throw new ApiError(`another Facets (process ${holder}) is scanning this library: wait for it to finish`, 409);
+    }
     const roots = this.library.settings.get().folders;
     if (roots.length === 0) throw new ApiError('no photo folders yet: add a folder first', 409);
     const folders = requested ?? roots;

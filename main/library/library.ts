@@ -15,6 +15,7 @@ import { LibraryQueries } from './query.js';
 import { folderRange } from './repositories/photos.js';
 import { ScanRepository } from './repositories/scans.js';
 import { SettingsRepository } from './repositories/settings.js';
+import { scanLockFile } from './scan-lock.js';
 import { Scanner, type ScannerOptions } from './scanner.js';
 import { ThumbnailCache } from './thumbnails.js';
 import { XmpRepository } from './repositories/xmp.js';
@@ -56,11 +57,12 @@ export class Library {
   }
 
   /** A scanner over this library, analysing with the stored settings unless overridden. */
-  scanner(options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir'>> = {}): Scanner {
+  scanner(options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir' | 'lockFile'>> = {}): Scanner {
     return new Scanner({
       catalog: this.catalog,
       scans: this.scans,
       cacheDir: this.thumbnails.dir,
+      lockFile: scanLockFile(this.dbPath),
       ...analysisFromSettings(this.settings.get()),
       ...options,
     });

@@ -12,7 +12,7 @@
  *
  * One scan at a time; pause, resume and cancel act between photos.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ScanProgress, type ScanState, idleScanProgress } from '../api/contract.js';
 import type { AnalyzerOptions } from '../engine/analyzer.js';
@@ -22,6 +22,7 @@ import { now } from './db.js';
 import { hashFile } from './hash.js';
 import { tooLargeFile } from './limits.js';
 import { RateMeter } from './progress.js';
+import { acquireScanLock, removeTemporaryThumbnails } from './scan-lock.js';
 import type { PhotoFile } from './repositories/photos.js';
 import { type ScanCounts, type ScanRepository, ZERO_COUNTS } from './repositories/scans.js';
 import { describeFsError, type WalkedFile, walkLibrary } from './walker.js';
@@ -45,6 +46,8 @@ export interface ScannerOptions {
    * tried again when its backoff has passed (repositories/retries.ts).
    */
   retryFailed?: boolean;
+  /** The library's scan lock (scan-lock.ts): one scan per library at a time, across processes. */
+  lockFile?: string;
   onProgress?: (progress: ScanProgress) => void;
   /** Photos added, changed, moved or marked missing. */
   onChanged?: (photoIds: number[]) => void;
@@ -62,6 +65,27 @@ export interface ScanSummary {
 
 const PROGRESS_INTERVAL_MS = 200;
 const SAVE_COUNTS_INTERVAL_MS = 2000;
+
+/**
+ * Space kept free for the end of a scan: on a full disk SQLite cannot grow its WAL even to close the
+ * scan's row, so a scan keeps a small file beside the database and deletes it to write its summary.
+ */
+const RESERVE_BYTES = 1024 * 1024;
+
+function reserveSpace(file: string): { release(): void } {
+  try {
+    writeFileSync(file, Buffer.alloc(RESERVE_BYTES));
+  } catch {
+    rmSync(file, { force: true }); // already short of space: nothing to keep
+  }
+  return { release: () => rmSync(file, { force: true }) };
+}
+
+function describeFailure(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `the disk is full: ${err.message}`;
+  return err.message;
+}
 
 /** Hands out work as the walk finds it; `take` waits for more until the walk is done. */
 class WorkQueue<T> {
@@ -169,14 +193,36 @@ class ScanRun {
     this.emit(true);
     const concurrency = Math.max(4, defaultPoolSize(undefined, this.options.workers).workers * 2 + 2);
     const processors = Array.from({ length: concurrency }, () => this.processor());
-    const walked = await this.walk().finally(() => this.queue.close());
+    const reserve = this.options.lockFile ? reserveSpace(`${this.options.lockFile}.reserve`) : null;
+    const walked = await this.walk()
+      .catch((err: unknown) => {
+        this.failure ??= err as Error;
+        this.control.cancel();
+        return false;
+      })
+      .finally(() => this.queue.close());
     await Promise.all(processors);
-    if (walked && !this.failure && !this.control.cancelled) this.markMissing();
+    if (walked && !this.failure && !this.control.cancelled) {
+      try {
+        this.markMissing();
+      } catch (err) {
+        this.failure = err as Error;
+      }
+    }
     if (this.pool) await (await this.pool.catch(() => null))?.close();
 
     const state = this.failure ? 'failed' : this.control.cancelled ? 'cancelled' : 'completed';
-    const error = this.failure?.message ?? null;
-    this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    const error = this.failure ? describeFailure(this.failure) : null;
+    try {
+      this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    } catch (err) {
+      // A full disk: free the space kept for this moment, then close the scan's row with its summary.
+      if (!reserve) throw err;
+      reserve.release();
+      this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    } finally {
+      reserve?.release();
+    }
     return {
       scanId: this.scanId,
       state,
@@ -403,6 +449,7 @@ export class Scanner {
   /** Scans the roots; rejects if a scan is already running. */
   async scan(roots: readonly string[]): Promise<ScanSummary> {
     if (this.current) throw new Error('a scan is already running');
+    const release = this.options.lockFile ? acquireScanLock(this.options.lockFile) : () => undefined;
     const control = new RunControl();
     const run = new ScanRun(
       this.options,
@@ -413,8 +460,11 @@ export class Scanner {
     this.control = control;
     this.current = run;
     try {
+      // With the lock held nobody writes thumbnails: what is half-written was left by a crash or a full disk.
+      await removeTemporaryThumbnails(this.options.cacheDir);
       return await run.execute();
     } finally {
+      release();
       const last = this.progress;
       this.finalProgress = { ...last, state: 'idle', currentFile: null, etaSeconds: null };
       this.current = null;
