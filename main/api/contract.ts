@@ -165,6 +165,13 @@ export interface ScanError {
   at: string;
 }
 
+/** A folder a scan could not list (permission denied, an unplugged drive): none of its photos were seen. */
+export interface FolderProblem {
+  path: string;
+  problem: string;
+  at: string;
+}
+
 export interface Settings {
   folders: string[];
   analysis: {
@@ -180,6 +187,12 @@ export interface Settings {
   hideEthnicity: boolean;
   /** XMP sidecars next to the photos: face regions and keywords for digiKam, Lightroom, exiftool (main/library/xmp/). */
   xmp: XmpSettings;
+  /**
+   * Symbolic links found in the library folders: 'follow' (the default) scans what they point to wherever
+   * it is; 'inside-folders' follows only links whose target lies inside a library folder, so a link to
+   * another disk or a system folder is not scanned. Loops are never followed either way.
+   */
+  symlinks: 'follow' | 'inside-folders';
 }
 
 export interface XmpSettings {
@@ -279,7 +292,10 @@ export interface Api {
     request: { faceIds: number[]; attribute: Attribute };
     response: { updated: FaceSummary[] };
   };
-  'errors:list': { request: { page: Page }; response: { total: number; items: ScanError[] } };
+  'errors:list': {
+    request: { page: Page };
+    response: { total: number; items: ScanError[]; folders: FolderProblem[] };
+  };
   'learning:status': { request: void; response: LearningStatus };
   /** Starts a fine-tune on this library's corrections in the background ('learning:progress' follows it). */
   'learning:start': { request: void; response: LearningStatus };

@@ -182,6 +182,7 @@ const settingsUpdate = object<Partial<Settings>>({
       keywords: required(array(attribute, 4, { unique: true })),
     }),
   ),
+  symlinks: optional(oneOf(['follow', 'inside-folders'] as const)),
 });
 
 const nothing: Check<void> = (value, where) => {

@@ -144,7 +144,10 @@ class LibraryBackend implements Backend {
       },
       'faces:correct': ({ faceIds, attribute, value }) => this.correct(faceIds, attribute, value),
       'faces:uncorrect': ({ faceIds, attribute }) => this.correct(faceIds, attribute, null),
-      'errors:list': ({ page }) => this.library.queries.errors(page),
+      'errors:list': ({ page }) => ({
+        ...this.library.queries.errors(page),
+        folders: this.library.folderProblems.list(),
+      }),
       'learning:status': () => this.learning.status(),
       'learning:start': () => this.learning.start(),
       'learning:revert': () => this.learning.revert(),

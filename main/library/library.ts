@@ -12,6 +12,7 @@ import { Catalog } from './catalog.js';
 import { type Db, openDatabase } from './db.js';
 import { defaultCacheDir } from './paths.js';
 import { LibraryQueries } from './query.js';
+import { FolderProblemRepository } from './repositories/folder-problems.js';
 import { folderRange } from './repositories/photos.js';
 import { ScanRepository } from './repositories/scans.js';
 import { SettingsRepository } from './repositories/settings.js';
@@ -41,6 +42,8 @@ export class Library {
   readonly thumbnails: ThumbnailCache;
   /** XMP sidecars: export, import on scan, "Keep XMP sidecars up to date". */
   readonly xmp: XmpService;
+  /** Folders scans could not list (migration 5). */
+  readonly folderProblems: FolderProblemRepository;
   readonly dbPath: string;
   readonly readonly: boolean;
 
@@ -54,15 +57,20 @@ export class Library {
     this.queries = new LibraryQueries(this.db, this.catalog.faces);
     this.thumbnails = new ThumbnailCache(path.resolve(options.cacheDir ?? defaultCacheDir(this.dbPath)));
     this.xmp = new XmpService(new XmpRepository(this.db), this.catalog.faces, this.settings);
+    this.folderProblems = new FolderProblemRepository(this.db);
   }
 
   /** A scanner over this library, analysing with the stored settings unless overridden. */
-  scanner(options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir' | 'lockFile'>> = {}): Scanner {
+  scanner(
+    options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir' | 'lockFile' | 'folderProblems'>> = {},
+  ): Scanner {
     return new Scanner({
       catalog: this.catalog,
       scans: this.scans,
       cacheDir: this.thumbnails.dir,
       lockFile: scanLockFile(this.dbPath),
+      symlinks: this.settings.get().symlinks,
+      folderProblems: this.folderProblems,
       ...analysisFromSettings(this.settings.get()),
       ...options,
     });

@@ -23,6 +23,7 @@ import { hashFile } from './hash.js';
 import { tooLargeFile } from './limits.js';
 import { RateMeter } from './progress.js';
 import { acquireScanLock, removeTemporaryThumbnails } from './scan-lock.js';
+import type { FolderProblemRepository } from './repositories/folder-problems.js';
 import type { PhotoFile } from './repositories/photos.js';
 import { type ScanCounts, type ScanRepository, ZERO_COUNTS } from './repositories/scans.js';
 import { describeFsError, type WalkedFile, walkLibrary } from './walker.js';
@@ -48,6 +49,10 @@ export interface ScannerOptions {
   retryFailed?: boolean;
   /** The library's scan lock (scan-lock.ts): one scan per library at a time, across processes. */
   lockFile?: string;
+  /** Whether links out of the roots are followed (Settings['symlinks']; default 'follow'). */
+  symlinks?: 'follow' | 'inside-folders';
+  /** Where folders that cannot be listed are recorded for the Problems view. */
+  folderProblems?: FolderProblemRepository;
   onProgress?: (progress: ScanProgress) => void;
   /** Photos added, changed, moved or marked missing. */
   onChanged?: (photoIds: number[]) => void;
@@ -179,6 +184,7 @@ class ScanRun {
   private jobIds = 0;
   private lastSave = performance.now();
   private scanId = 0;
+  private startedAt = '';
 
   constructor(
     private readonly options: ScannerOptions,
@@ -189,6 +195,7 @@ class ScanRun {
 
   async execute(): Promise<ScanSummary> {
     const started = performance.now();
+    this.startedAt = now();
     this.scanId = this.options.scans.start(now(), this.roots);
     this.emit(true);
     const concurrency = Math.max(4, defaultPoolSize(undefined, this.options.workers).workers * 2 + 2);
@@ -204,6 +211,7 @@ class ScanRun {
     await Promise.all(processors);
     if (walked && !this.failure && !this.control.cancelled) {
       try {
+        for (const root of this.roots) this.options.folderProblems?.clearStale(root, this.startedAt);
         this.markMissing();
       } catch (err) {
         this.failure = err as Error;
@@ -239,8 +247,11 @@ class ScanRun {
     const entries = walkLibrary(this.roots, {
       exclude: this.options.exclude ?? [],
       skipPaths: [this.options.cacheDir],
+      ...(this.options.symlinks ? { symlinks: this.options.symlinks } : {}),
       onWarning: (where, message) => {
         this.warnings.push({ path: where, message });
+        const root = this.roots.find((r) => where === r || where.startsWith(r + path.sep)) ?? where;
+        this.options.folderProblems?.record(where, root, message, now());
         if (this.roots.includes(where)) this.unavailableRoots.add(where);
       },
     });
