@@ -7,18 +7,24 @@
 import { BrowserWindow, Menu, app, dialog, screen, session, shell } from 'electron';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../api/backend.js';
 import { openBackend } from '../library/backend.js';
 import { defaultDbPath } from '../library/paths.js';
+import { handleAppProtocol } from './app-protocol.js';
 import { registerIpc } from './ipc.js';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol.js';
+import { RENDERER_URL, isAllowedExternalUrl } from './policy.js';
 import { MIN_SIZE, loadWindowState, trackWindowState } from './window-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.join(here, '..', '..', 'renderer', 'index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
+const rendererDir = path.join(here, '..', '..', 'renderer');
+// Served by the app protocol with the CSP as a header, not from file:// (policy.ts).
+const rendererUrl = RENDERER_URL;
 const preload = path.join(here, '..', '..', 'preload', 'preload.cjs');
+
+// Every renderer sandboxed, whatever a window's options say.
+app.enableSandbox();
 
 // Tests and portable setups may move the app's own state (window state, caches) elsewhere.
 const userData = process.env['FACETS_USER_DATA'];
@@ -60,7 +66,7 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
-  void win.loadFile(rendererIndex);
+  void win.loadURL(rendererUrl);
   return win;
 }
 
@@ -103,9 +109,9 @@ function lockDown(): void {
     // The page never navigates: every view is inside the one renderer page.
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
-    // New windows are denied; https links open in the system browser.
+    // New windows are denied; links on the allow-list open in the system browser, others nowhere.
     contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
   });
@@ -133,6 +139,7 @@ if (!app.requestSingleInstanceLock()) {
     }
     backend = library;
     handleMediaProtocol(library);
+    handleAppProtocol(rendererDir);
     registerIpc({ backend: library, rendererUrl, window: () => mainWindow });
     Menu.setApplicationMenu(buildMenu(dbPath));
     mainWindow = createWindow();
