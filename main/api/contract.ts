@@ -9,6 +9,9 @@
  */
 import type { AgeGroup, Emotion, Ethnicity, Gender } from '../engine/attributes/labels.js';
 
+// The label lists, for the renderer: it imports only through its API layer, which re-exports the contract.
+export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../engine/attributes/labels.js';
+
 export type { AgeGroup, Emotion, Ethnicity, Gender };
 
 export type Attribute = 'ageGroup' | 'gender' | 'ethnicity' | 'emotion';

@@ -6,7 +6,7 @@ import type { FacetsBridge } from '../../../../main/api/contract.js';
 import { HttpBridge, readCredentials } from './http.js';
 
 export type * from '../../../../main/api/contract.js';
-export { idleScanProgress } from '../../../../main/api/contract.js';
+export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS, idleScanProgress } from '../../../../main/api/contract.js';
 export { HttpBridge, type ConnectionState, type WebCredentials } from './http.js';
 
 declare global {
