@@ -1,17 +1,18 @@
 /**
  * Electron main process: window, menu, security policy, and the two transports' desktop half (IPC and
- * the media protocol). The library backend lives here too, but scanning and inference never run on
- * this thread (the backend runs them in worker threads). Keep this file thin: it is the one part of
- * Facets that cannot be tested without the Electron binary.
+ * the media protocol). The library backend runs in a utility process of its own, relayed by
+ * `RemoteBackend` ([Note: backend host] in main/host/remote-backend.ts). Keep this file thin: it is the
+ * one part of Facets that cannot be tested without the Electron binary.
  */
 import { BrowserWindow, Menu, app, dialog, screen, session, shell } from 'electron';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../api/backend.js';
-import { openBackend } from '../library/backend.js';
+import { RemoteBackend } from '../host/remote-backend.js';
 import { defaultDbPath } from '../library/paths.js';
 import { handleAppProtocol } from './app-protocol.js';
+import { spawnUtilityHost } from './host-utility.js';
 import { registerIpc } from './ipc.js';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol.js';
 import { RENDERER_URL, isAllowedExternalUrl } from './policy.js';
@@ -131,7 +132,22 @@ if (!app.requestSingleInstanceLock()) {
     let library: Backend;
     try {
       mkdirSync(path.dirname(dbPath), { recursive: true });
-      library = await openBackend({ dbPath });
+      library = await RemoteBackend.start({
+        spawn: spawnUtilityHost,
+        backend: { dbPath },
+        onState: (state, detail) => {
+          // The app says so when the library process dies (and again if it cannot be brought back).
+          if ((state === 'restarting' || state === 'failed') && detail) {
+            const options = {
+              type: state === 'failed' ? ('error' as const) : ('warning' as const),
+              title: 'Facets',
+              message: state === 'failed' ? 'The library stopped working' : 'The library process stopped',
+              detail: `${detail}. Your photos, faces and corrections are safe in the library file.`,
+            };
+            void (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
+          }
+        },
+      });
     } catch (err) {
       dialog.showErrorBox('Facets could not open its library', `${dbPath}\n\n${(err as Error).message}`);
       app.exit(1);
