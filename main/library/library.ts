@@ -13,6 +13,7 @@ import { type Db, openDatabase } from './db.js';
 import { defaultCacheDir } from './paths.js';
 import { LibraryQueries } from './query.js';
 import { FolderProblemRepository } from './repositories/folder-problems.js';
+import { MaintenanceRepository } from './repositories/maintenance.js';
 import { folderRange } from './repositories/photos.js';
 import { ScanRepository } from './repositories/scans.js';
 import { SettingsRepository } from './repositories/settings.js';
@@ -44,6 +45,8 @@ export class Library {
   readonly xmp: XmpService;
   /** Folders scans could not list (migration 5). */
   readonly folderProblems: FolderProblemRepository;
+  /** Upkeep and totals (forgetting folders, purging, `facets stats`). */
+  readonly maintenance: MaintenanceRepository;
   readonly dbPath: string;
   readonly readonly: boolean;
 
@@ -58,6 +61,7 @@ export class Library {
     this.thumbnails = new ThumbnailCache(path.resolve(options.cacheDir ?? defaultCacheDir(this.dbPath)));
     this.xmp = new XmpService(new XmpRepository(this.db), this.catalog.faces, this.settings);
     this.folderProblems = new FolderProblemRepository(this.db);
+    this.maintenance = new MaintenanceRepository(this.db);
   }
 
   /** A scanner over this library, analysing with the stored settings unless overridden. */
@@ -82,11 +86,8 @@ export class Library {
    */
   forgetFolder(folder: string, remainingRoots: readonly string[]): number[] {
     const covered = (p: string) => remainingRoots.some((r) => p === r || p.startsWith(folderRange(r)[0]));
-    const ids = this.db
-      .prepare<[string, string], { id: number; path: string }>(
-        'SELECT id, path FROM photos WHERE path >= ? AND path < ? AND missing_since IS NULL',
-      )
-      .all(...folderRange(folder))
+    const ids = this.maintenance
+      .presentIn(folder)
       .filter((p) => !covered(p.path))
       .map((p) => p.id);
     this.catalog.markMissing(ids);
@@ -99,17 +100,10 @@ export class Library {
    */
   async purgeMissing(graceDays = DEFAULT_GRACE_DAYS): Promise<{ id: number; path: string }[]> {
     const before = new Date(Date.now() - graceDays * 86_400_000).toISOString();
-    const doomed = this.db
-      .prepare<[string], { id: number; path: string; content_hash: string | null; face_count: number }>(
-        'SELECT id, path, content_hash, face_count FROM photos WHERE missing_since IS NOT NULL AND missing_since <= ?',
-      )
-      .all(before);
+    const doomed = this.maintenance.missingSince(before);
     this.db.transaction(() => doomed.forEach((p) => this.catalog.photos.delete(p.id))).immediate();
-    const stillUsed = this.db.prepare<[string], { n: number }>(
-      'SELECT count(*) AS n FROM photos WHERE content_hash = ?',
-    );
     for (const p of doomed) {
-      if (!p.content_hash || (stillUsed.get(p.content_hash)?.n ?? 0) > 0) continue;
+      if (!p.content_hash || this.maintenance.photosWithHash(p.content_hash) > 0) continue;
       await rm(this.thumbnails.photoFile(p.content_hash), { force: true });
       for (let i = 0; i < p.face_count; i++) await rm(this.thumbnails.faceFile(p.content_hash, i), { force: true });
     }
