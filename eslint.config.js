@@ -3,6 +3,58 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Import boundaries: the engine (one image in, faces out) knows neither the library nor the API; the
+ * renderer reaches the back end only through its API layer (renderer/src/lib/api/, which re-exports the
+ * contract); only the IPC module (main/electron/ipc.ts) touches ipcMain.
+ */
+const BOUNDARIES = [
+  {
+    files: ['main/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/library/**', '**/library/*'], message: 'the engine does not import the library' },
+            { group: ['**/api/**', '**/api/*'], message: 'the engine does not import the API' },
+            { group: ['electron'], message: 'the engine runs under plain Node' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/src/**/*.{ts,svelte}'],
+    ignores: ['renderer/src/lib/api/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/**', '**/preload/**', 'electron'],
+              message: 'the renderer imports the back end only through its API layer (lib/api)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/**/*.ts', 'preload/**/*.ts'],
+    ignores: ['main/electron/ipc.ts', 'main/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', importNames: ['ipcMain'], message: 'only main/electron/ipc.ts touches ipcMain' }],
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -39,4 +91,6 @@ export default tseslint.config(
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
   },
+  // Boundaries (issue 12), checked by test/unit/boundaries.test.ts: see BOUNDARIES below.
+  ...BOUNDARIES,
 );

@@ -9,6 +9,9 @@
  */
 import type { AgeGroup, Emotion, Ethnicity, Gender } from '../engine/attributes/labels.js';
 
+// The label lists, for the renderer: it imports only through its API layer, which re-exports the contract.
+export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../engine/attributes/labels.js';
+
 export type { AgeGroup, Emotion, Ethnicity, Gender };
 
 export type Attribute = 'ageGroup' | 'gender' | 'ethnicity' | 'emotion';
@@ -177,6 +180,13 @@ export interface ScanError {
   at: string;
 }
 
+/** A folder a scan could not list (permission denied, an unplugged drive): none of its photos were seen. */
+export interface FolderProblem {
+  path: string;
+  problem: string;
+  at: string;
+}
+
 export interface Settings {
   folders: string[];
   analysis: {
@@ -192,6 +202,12 @@ export interface Settings {
   hideEthnicity: boolean;
   /** XMP sidecars next to the photos: face regions and keywords for digiKam, Lightroom, exiftool (main/library/xmp/). */
   xmp: XmpSettings;
+  /**
+   * Symbolic links found in the library folders: 'follow' (the default) scans what they point to wherever
+   * it is; 'inside-folders' follows only links whose target lies inside a library folder, so a link to
+   * another disk or a system folder is not scanned. Loops are never followed either way.
+   */
+  symlinks: 'follow' | 'inside-folders';
 }
 
 export interface XmpSettings {
@@ -294,7 +310,10 @@ export interface Api {
     request: { faceIds: number[]; attribute: Attribute };
     response: { updated: FaceSummary[] };
   };
-  'errors:list': { request: { page: Page }; response: { total: number; items: ScanError[] } };
+  'errors:list': {
+    request: { page: Page };
+    response: { total: number; items: ScanError[]; folders: FolderProblem[] };
+  };
   'learning:status': { request: void; response: LearningStatus };
   /** Starts a fine-tune on this library's corrections in the background ('learning:progress' follows it). */
   'learning:start': { request: void; response: LearningStatus };
@@ -302,6 +321,11 @@ export interface Api {
   'learning:revert': { request: void; response: LearningStatus };
   /** Hides these photos' problems from the Problems view (or shows them again), until the file is analysed again. */
   'errors:ignore': { request: { photoIds: number[]; ignored: boolean }; response: { changed: number } };
+  /**
+   * Tries failed files again now, whatever their backoff: the ones given, else all of them. Starts a
+   * scan of the library folders (or, while one runs, lets it pick them up).
+   */
+  'errors:retry': { request: { photoIds?: number[] }; response: ScanProgress };
 }
 
 export interface Events {
@@ -341,6 +365,7 @@ export const CHANNELS = [
   'learning:start',
   'learning:revert',
   'errors:ignore',
+  'errors:retry',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 

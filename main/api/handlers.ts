@@ -29,7 +29,8 @@ function object<T>(fields: { [K in keyof T]-?: { check: Check<T[K]>; optional?: 
   return (value, where) => {
     if (!isRecord(value)) fail(where, 'expected an object');
     for (const key of Object.keys(value)) {
-      if (!(key in fields)) fail(`${where}.${key}`, 'unknown field');
+      // Own keys only: `__proto__`, `constructor`, `toString` are unknown fields like any other.
+      if (!Object.hasOwn(fields, key)) fail(`${where}.${key}`, 'unknown field');
     }
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(fields) as [string, { check: Check<unknown>; optional?: boolean }][]) {
@@ -182,6 +183,7 @@ const settingsUpdate = object<Partial<Settings>>({
       keywords: required(array(attribute, 4, { unique: true })),
     }),
   ),
+  symlinks: optional(oneOf(['follow', 'inside-folders'] as const)),
 });
 
 const nothing: Check<void> = (value, where) => {
@@ -240,6 +242,13 @@ const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   'learning:status': nothing,
   'learning:start': nothing,
   'learning:revert': nothing,
+  'errors:retry': (value, where) =>
+    value === undefined || value === null
+      ? {}
+      : object<Request<'errors:retry'>>({ photoIds: optional(array(positiveId, MAX_FACE_IDS, { unique: true })) })(
+          value,
+          where,
+        ),
 };
 
 /** The request, checked and normalised for `channel`; throws ApiError 400 when it is not valid. */

@@ -10,8 +10,12 @@ export const dbFlag = {
   help: '--db <file>         the library (default: FACETS_DB, else library.db in the app-data folder)',
 } as const;
 
-export function openLibrary(db: string | undefined): Library {
-  return new Library({ dbPath: db ? path.resolve(db) : defaultDbPath() });
+/**
+ * The library named by `--db` (else the default). Read commands pass `readonly`: the database is
+ * opened read-only and must exist, so a mistyped path is an error, not a new empty library.
+ */
+export function openLibrary(db: string | undefined, options: { readonly?: boolean } = {}): Library {
+  return new Library({ dbPath: db ? path.resolve(db) : defaultDbPath(), readonly: options.readonly ?? false });
 }
 
 export const filterFlags = {

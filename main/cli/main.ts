@@ -4,6 +4,7 @@
 import { packageVersion } from '../paths.js';
 import type { Command } from './command.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   exportCommand,
   purgeCommand,
   trainHeadsCommand,
+  doctorCommand,
 ];
 
 function usage(): string {

@@ -1,24 +1,31 @@
 /**
  * Electron main process: window, menu, security policy, and the two transports' desktop half (IPC and
- * the media protocol). The library backend lives here too, but scanning and inference never run on
- * this thread (the backend runs them in worker threads). Keep this file thin: it is the one part of
- * Facets that cannot be tested without the Electron binary.
+ * the media protocol). The library backend runs in a utility process of its own, relayed by
+ * `RemoteBackend` ([Note: backend host] in main/host/remote-backend.ts). Keep this file thin: it is the
+ * one part of Facets that cannot be tested without the Electron binary.
  */
 import { BrowserWindow, Menu, app, dialog, screen, session, shell } from 'electron';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../api/backend.js';
-import { openBackend } from '../library/backend.js';
+import { RemoteBackend } from '../host/remote-backend.js';
 import { defaultDbPath } from '../library/paths.js';
+import { handleAppProtocol } from './app-protocol.js';
+import { spawnUtilityHost } from './host-utility.js';
 import { registerIpc } from './ipc.js';
 import { handleMediaProtocol, registerMediaScheme } from './media-protocol.js';
+import { RENDERER_URL, isAllowedExternalUrl } from './policy.js';
 import { MIN_SIZE, loadWindowState, trackWindowState } from './window-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const rendererIndex = path.join(here, '..', '..', 'renderer', 'index.html');
-const rendererUrl = pathToFileURL(rendererIndex).href;
+const rendererDir = path.join(here, '..', '..', 'renderer');
+// Served by the app protocol with the CSP as a header, not from file:// (policy.ts).
+const rendererUrl = RENDERER_URL;
 const preload = path.join(here, '..', '..', 'preload', 'preload.cjs');
+
+// Every renderer sandboxed, whatever a window's options say.
+app.enableSandbox();
 
 // Tests and portable setups may move the app's own state (window state, caches) elsewhere.
 const userData = process.env['FACETS_USER_DATA'];
@@ -60,7 +67,7 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     if (mainWindow === win) mainWindow = null;
   });
-  void win.loadFile(rendererIndex);
+  void win.loadURL(rendererUrl);
   return win;
 }
 
@@ -103,9 +110,9 @@ function lockDown(): void {
     // The page never navigates: every view is inside the one renderer page.
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
-    // New windows are denied; https links open in the system browser.
+    // New windows are denied; links on the allow-list open in the system browser, others nowhere.
     contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
   });
@@ -125,7 +132,22 @@ if (!app.requestSingleInstanceLock()) {
     let library: Backend;
     try {
       mkdirSync(path.dirname(dbPath), { recursive: true });
-      library = await openBackend({ dbPath });
+      library = await RemoteBackend.start({
+        spawn: spawnUtilityHost,
+        backend: { dbPath },
+        onState: (state, detail) => {
+          // The app says so when the library process dies (and again if it cannot be brought back).
+          if ((state === 'restarting' || state === 'failed') && detail) {
+            const options = {
+              type: state === 'failed' ? ('error' as const) : ('warning' as const),
+              title: 'Facets',
+              message: state === 'failed' ? 'The library stopped working' : 'The library process stopped',
+              detail: `${detail}. Your photos, faces and corrections are safe in the library file.`,
+            };
+            void (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
+          }
+        },
+      });
     } catch (err) {
       dialog.showErrorBox('Facets could not open its library', `${dbPath}\n\n${(err as Error).message}`);
       app.exit(1);
@@ -133,6 +155,7 @@ if (!app.requestSingleInstanceLock()) {
     }
     backend = library;
     handleMediaProtocol(library);
+    handleAppProtocol(rendererDir);
     registerIpc({ backend: library, rendererUrl, window: () => mainWindow });
     Menu.setApplicationMenu(buildMenu(dbPath));
     mainWindow = createWindow();

@@ -10,11 +10,14 @@ import { Readable } from 'node:stream';
 import { ApiError, type Backend } from '../api/backend.js';
 import type { MediaKind } from '../api/contract.js';
 import { MEDIA_KINDS, MEDIA_SCHEME } from './bridge.js';
+import { APP_SCHEME, MEDIA_CSP } from './policy.js';
 
 /** Must run before the app is ready. */
 export function registerMediaScheme(): void {
   protocol.registerSchemesAsPrivileged([
     { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, stream: true } },
+    // The renderer's own origin (app-protocol.ts), instead of file://.
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
   ]);
 }
 
@@ -41,7 +44,12 @@ export function handleMediaProtocol(backend: Backend): void {
     try {
       const file = await backend.media(target.kind, target.id);
       if (!/^image\/[a-z0-9.+-]+$/i.test(file.contentType)) return notFound();
-      const headers = { 'Content-Type': file.contentType, 'Cache-Control': 'private, max-age=60' };
+      const headers = {
+        'Content-Type': file.contentType,
+        'Cache-Control': 'private, max-age=60',
+        'Content-Security-Policy': MEDIA_CSP,
+        'X-Content-Type-Options': 'nosniff',
+      };
       if (Buffer.isBuffer(file.body)) return new Response(new Uint8Array(file.body), { headers });
       const filePath = file.body.path;
       const info = path.isAbsolute(filePath) ? await stat(filePath).catch(() => null) : null;

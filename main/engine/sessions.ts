@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import './no-telemetry.js'; // before any session: [Note: onnxruntime telemetry]
 import ort from 'onnxruntime-node';
 import { type Manifest, type ModelEntry, findModel, readManifest } from '../../models/build/manifest.js';
 import { modelsDir } from '../paths.js';

@@ -35,6 +35,7 @@ import { Learning } from './learning.js';
 import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
+import { scanLockFile, scanLockHolder } from './scan-lock.js';
 import type { Scanner, ScanSummary } from './scanner.js';
 import { now } from './db.js';
 import { uncertainThresholds } from './uncertainty.js';
@@ -148,13 +149,21 @@ class LibraryBackend implements Backend {
       },
       'faces:correct': ({ faceIds, attribute, value }) => this.correct(faceIds, attribute, value),
       'faces:uncorrect': ({ faceIds, attribute }) => this.correct(faceIds, attribute, null),
-      'errors:list': ({ page }) => this.library.queries.errors(page),
+      'errors:list': ({ page }) => ({
+        ...this.library.queries.errors(page),
+        folders: this.library.folderProblems.list(),
+      }),
       'errors:ignore': ({ photoIds, ignored }) => ({
         changed: this.library.catalog.photos.setErrorIgnored(photoIds, ignored, now()),
       }),
       'learning:status': () => this.learning.status(),
       'learning:start': () => this.learning.start(),
       'learning:revert': () => this.learning.revert(),
+      'errors:retry': ({ photoIds }) => {
+        this.library.catalog.retries.makeDue(photoIds);
+        if (this.scanner?.busy) return this.scanner.progress;
+        return this.library.settings.get().folders.length === 0 ? this.progress() : this.startScan(undefined);
+      },
     };
   }
 
@@ -232,6 +241,10 @@ class LibraryBackend implements Backend {
 
   private startScan(requested: string[] | undefined): ScanProgress {
     if (this.scanner?.busy) return this.scanner.progress;
+    const holder = scanLockHolder(scanLockFile(this.library.dbPath));
+    if (holder !== null && holder !== process.pid) {
+      throw new ApiError(`another Facets (process ${holder}) is scanning this library: wait for it to finish`, 409);
+    }
     const roots = this.library.settings.get().folders;
     if (roots.length === 0) throw new ApiError('no photo folders yet: add a folder first', 409);
     const folders = requested ?? roots;

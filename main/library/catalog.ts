@@ -7,6 +7,7 @@ import type { FaceBox } from '../engine/analyzer.js';
 import { type Db, now } from './db.js';
 import { FaceRepository } from './repositories/faces.js';
 import { type PhotoContent, type PhotoFile, PhotoRepository, type PhotoRow } from './repositories/photos.js';
+import { RetryRepository } from './repositories/retries.js';
 import type { PhotoResult } from './worker-protocol.js';
 
 /** A re-analysed face inherits the corrections of the old face it overlaps this much (IoU). */
@@ -15,10 +16,13 @@ const CORRECTION_CARRY_IOU = 0.5;
 export class Catalog {
   readonly photos: PhotoRepository;
   readonly faces: FaceRepository;
+  /** When failed files are tried again (migration 5). */
+  readonly retries: RetryRepository;
 
   constructor(readonly db: Db) {
     this.photos = new PhotoRepository(db);
     this.faces = new FaceRepository(db);
+    this.retries = new RetryRepository(db);
   }
 
   /** Stores an analysis; an existing row at that path (its file changed) is re-analysed in place. */
@@ -46,6 +50,7 @@ export class Catalog {
         }
         const corrected = this.correctedBoxes(existing.id);
         this.photos.updateContent(existing.id, file, content);
+        this.retries.succeeded(existing.id);
         this.faces.deleteOfPhoto(existing.id);
         const ids = this.faces.insert(existing.id, result.faces);
         this.carryCorrections(
@@ -75,10 +80,13 @@ export class Catalog {
     return this.db
       .transaction(() => {
         const existing = this.photos.byPath(file.path);
-        if (!existing) return this.photos.insert(file, content, now());
-        this.faces.deleteOfPhoto(existing.id);
-        this.photos.updateContent(existing.id, file, content);
-        return existing.id;
+        const id = existing ? existing.id : this.photos.insert(file, content, now());
+        if (existing) {
+          this.faces.deleteOfPhoto(existing.id);
+          this.photos.updateContent(existing.id, file, content);
+        }
+        this.retries.failed(id, new Date());
+        return id;
       })
       .immediate();
   }

@@ -4,6 +4,7 @@
  * through heic-decode (sharp's prebuilt libvips has no HEVC decoder), camera RAW through its largest
  * embedded JPEG preview.
  */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import {
   DEFAULT_DECODE,
@@ -16,21 +17,18 @@ import {
 import type { PhotoKind } from './formats.js';
 
 export async function decodePhoto(
-  file: Buffer,
+  /** The file's bytes, or (formats libvips reads, kind 'sharp') its path. */
+  file: Buffer | string,
   kind: PhotoKind,
   options: Partial<DecodeOptions> = {},
   /** EXIF orientation of the file itself (a RAW's preview often carries none of its own). */
   fileOrientation: number | null = null,
 ): Promise<DecodedImage> {
-  if (file.length === 0) throw new DecodeError('empty file (0 bytes)', 'unreadable');
-  switch (kind) {
-    case 'sharp':
-      return decodeForAnalysis(file, options);
-    case 'heic':
-      return decodeHeic(file, options);
-    case 'raw':
-      return decodeRawPreview(file, options, fileOrientation);
-  }
+  if (typeof file !== 'string' && file.length === 0) throw new DecodeError('empty file (0 bytes)', 'unreadable');
+  if (kind === 'sharp') return decodeForAnalysis(file, options);
+  const bytes = typeof file === 'string' ? await readFile(file) : file;
+  if (bytes.length === 0) throw new DecodeError('empty file (0 bytes)', 'unreadable');
+  return kind === 'heic' ? decodeHeic(bytes, options) : decodeRawPreview(bytes, options, fileOrientation);
 }
 
 export async function decodeHeic(file: Buffer, options: Partial<DecodeOptions> = {}): Promise<DecodedImage> {

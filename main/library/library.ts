@@ -12,9 +12,12 @@ import { Catalog } from './catalog.js';
 import { type Db, openDatabase } from './db.js';
 import { defaultCacheDir } from './paths.js';
 import { LibraryQueries } from './query.js';
+import { FolderProblemRepository } from './repositories/folder-problems.js';
+import { MaintenanceRepository } from './repositories/maintenance.js';
 import { folderRange } from './repositories/photos.js';
 import { ScanRepository } from './repositories/scans.js';
 import { SettingsRepository } from './repositories/settings.js';
+import { scanLockFile } from './scan-lock.js';
 import { Scanner, type ScannerOptions } from './scanner.js';
 import { ThumbnailCache } from './thumbnails.js';
 import { XmpRepository } from './repositories/xmp.js';
@@ -24,6 +27,8 @@ export interface LibraryOptions {
   dbPath: string;
   /** Thumbnail cache (default: `<db name>.thumbs` next to the database). */
   cacheDir?: string;
+  /** Read commands: open the database read-only; it must exist (see openDatabase). */
+  readonly?: boolean;
 }
 
 /** Missing files are kept this long before `purge` deletes their rows (faces, corrections). */
@@ -38,25 +43,38 @@ export class Library {
   readonly thumbnails: ThumbnailCache;
   /** XMP sidecars: export, import on scan, "Keep XMP sidecars up to date". */
   readonly xmp: XmpService;
+  /** Folders scans could not list (migration 5). */
+  readonly folderProblems: FolderProblemRepository;
+  /** Upkeep and totals (forgetting folders, purging, `facets stats`). */
+  readonly maintenance: MaintenanceRepository;
   readonly dbPath: string;
+  readonly readonly: boolean;
 
   constructor(options: LibraryOptions) {
     this.dbPath = path.resolve(options.dbPath);
-    this.db = openDatabase(this.dbPath);
+    this.readonly = options.readonly ?? false;
+    this.db = openDatabase(this.dbPath, { readonly: this.readonly });
     this.catalog = new Catalog(this.db);
     this.scans = new ScanRepository(this.db);
     this.settings = new SettingsRepository(this.db);
     this.queries = new LibraryQueries(this.db, this.catalog.faces);
     this.thumbnails = new ThumbnailCache(path.resolve(options.cacheDir ?? defaultCacheDir(this.dbPath)));
     this.xmp = new XmpService(new XmpRepository(this.db), this.catalog.faces, this.settings);
+    this.folderProblems = new FolderProblemRepository(this.db);
+    this.maintenance = new MaintenanceRepository(this.db);
   }
 
   /** A scanner over this library, analysing with the stored settings unless overridden. */
-  scanner(options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir'>> = {}): Scanner {
+  scanner(
+    options: Partial<Omit<ScannerOptions, 'catalog' | 'scans' | 'cacheDir' | 'lockFile' | 'folderProblems'>> = {},
+  ): Scanner {
     return new Scanner({
       catalog: this.catalog,
       scans: this.scans,
       cacheDir: this.thumbnails.dir,
+      lockFile: scanLockFile(this.dbPath),
+      symlinks: this.settings.get().symlinks,
+      folderProblems: this.folderProblems,
       ...analysisFromSettings(this.settings.get()),
       ...options,
     });
@@ -68,11 +86,8 @@ export class Library {
    */
   forgetFolder(folder: string, remainingRoots: readonly string[]): number[] {
     const covered = (p: string) => remainingRoots.some((r) => p === r || p.startsWith(folderRange(r)[0]));
-    const ids = this.db
-      .prepare<[string, string], { id: number; path: string }>(
-        'SELECT id, path FROM photos WHERE path >= ? AND path < ? AND missing_since IS NULL',
-      )
-      .all(...folderRange(folder))
+    const ids = this.maintenance
+      .presentIn(folder)
       .filter((p) => !covered(p.path))
       .map((p) => p.id);
     this.catalog.markMissing(ids);
@@ -85,17 +100,10 @@ export class Library {
    */
   async purgeMissing(graceDays = DEFAULT_GRACE_DAYS): Promise<{ id: number; path: string }[]> {
     const before = new Date(Date.now() - graceDays * 86_400_000).toISOString();
-    const doomed = this.db
-      .prepare<[string], { id: number; path: string; content_hash: string | null; face_count: number }>(
-        'SELECT id, path, content_hash, face_count FROM photos WHERE missing_since IS NOT NULL AND missing_since <= ?',
-      )
-      .all(before);
+    const doomed = this.maintenance.missingSince(before);
     this.db.transaction(() => doomed.forEach((p) => this.catalog.photos.delete(p.id))).immediate();
-    const stillUsed = this.db.prepare<[string], { n: number }>(
-      'SELECT count(*) AS n FROM photos WHERE content_hash = ?',
-    );
     for (const p of doomed) {
-      if (!p.content_hash || (stillUsed.get(p.content_hash)?.n ?? 0) > 0) continue;
+      if (!p.content_hash || this.maintenance.photosWithHash(p.content_hash) > 0) continue;
       await rm(this.thumbnails.photoFile(p.content_hash), { force: true });
       for (let i = 0; i < p.face_count; i++) await rm(this.thumbnails.faceFile(p.content_hash, i), { force: true });
     }
@@ -104,7 +112,7 @@ export class Library {
 
   close(): void {
     if (!this.db.open) return;
-    this.db.pragma('optimize');
+    if (!this.readonly) this.db.pragma('optimize');
     this.db.close();
   }
 }

@@ -10,8 +10,8 @@ export interface PhotoMetadata {
 
 const EMPTY: PhotoMetadata = { takenAt: null, camera: null, orientation: null };
 
-/** Best effort: a photo without EXIF, or with a damaged block, simply has no metadata. */
-export async function readMetadata(file: Buffer): Promise<PhotoMetadata> {
+/** Best effort: a photo without EXIF, or with a damaged block, simply has no metadata. A path is read in chunks. */
+export async function readMetadata(file: Buffer | string): Promise<PhotoMetadata> {
   let tags: Record<string, unknown> | undefined;
   try {
     tags = (await exifr.parse(file, {

@@ -181,6 +181,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE photos ADD COLUMN error_ignored_at TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'retries and folder problems',
+    sql: `
+      -- A file that failed is tried again by later scans even though its size and mtime did not change
+      -- (the failure may have been transient: permission denied, thumbnail folder blocked), backing off
+      -- as failures repeat. Reset once it is read cleanly.
+      ALTER TABLE photos ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE photos ADD COLUMN retry_after TEXT;
+
+      -- Folders a scan could not list (permission denied, an unplugged root), for the Problems view.
+      -- Cleared when a later scan of the same root lists them.
+      CREATE TABLE folder_problems (
+        path    TEXT PRIMARY KEY,
+        root    TEXT NOT NULL,
+        problem TEXT NOT NULL,
+        at      TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. */

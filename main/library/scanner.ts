@@ -12,7 +12,7 @@
  *
  * One scan at a time; pause, resume and cancel act between photos.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ScanProgress, type ScanState, idleScanProgress } from '../api/contract.js';
 import type { AnalyzerOptions } from '../engine/analyzer.js';
@@ -20,7 +20,10 @@ import type { Provider } from '../engine/sessions.js';
 import type { Catalog } from './catalog.js';
 import { now } from './db.js';
 import { hashFile } from './hash.js';
+import { tooLargeFile } from './limits.js';
 import { RateMeter } from './progress.js';
+import { acquireScanLock, removeTemporaryThumbnails } from './scan-lock.js';
+import type { FolderProblemRepository } from './repositories/folder-problems.js';
 import type { PhotoFile } from './repositories/photos.js';
 import { type ScanCounts, type ScanRepository, ZERO_COUNTS } from './repositories/scans.js';
 import { describeFsError, type WalkedFile, walkLibrary } from './walker.js';
@@ -39,6 +42,17 @@ export interface ScannerOptions {
   providers?: Provider[];
   /** Exclusion patterns (see walker.ts). */
   exclude?: readonly string[];
+  /**
+   * Try every failed file again now. Without it, a failed file whose size and mtime did not change is
+   * tried again when its backoff has passed (repositories/retries.ts).
+   */
+  retryFailed?: boolean;
+  /** The library's scan lock (scan-lock.ts): one scan per library at a time, across processes. */
+  lockFile?: string;
+  /** Whether links out of the roots are followed (Settings['symlinks']; default 'follow'). */
+  symlinks?: 'follow' | 'inside-folders';
+  /** Where folders that cannot be listed are recorded for the Problems view. */
+  folderProblems?: FolderProblemRepository;
   onProgress?: (progress: ScanProgress) => void;
   /** Photos added, changed, moved or marked missing. */
   onChanged?: (photoIds: number[]) => void;
@@ -56,6 +70,27 @@ export interface ScanSummary {
 
 const PROGRESS_INTERVAL_MS = 200;
 const SAVE_COUNTS_INTERVAL_MS = 2000;
+
+/**
+ * Space kept free for the end of a scan: on a full disk SQLite cannot grow its WAL even to close the
+ * scan's row, so a scan keeps a small file beside the database and deletes it to write its summary.
+ */
+const RESERVE_BYTES = 1024 * 1024;
+
+function reserveSpace(file: string): { release(): void } {
+  try {
+    writeFileSync(file, Buffer.alloc(RESERVE_BYTES));
+  } catch {
+    rmSync(file, { force: true }); // already short of space: nothing to keep
+  }
+  return { release: () => rmSync(file, { force: true }) };
+}
+
+function describeFailure(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `the disk is full: ${err.message}`;
+  return err.message;
+}
 
 /** Hands out work as the walk finds it; `take` waits for more until the walk is done. */
 class WorkQueue<T> {
@@ -149,6 +184,7 @@ class ScanRun {
   private jobIds = 0;
   private lastSave = performance.now();
   private scanId = 0;
+  private startedAt = '';
 
   constructor(
     private readonly options: ScannerOptions,
@@ -159,18 +195,42 @@ class ScanRun {
 
   async execute(): Promise<ScanSummary> {
     const started = performance.now();
+    this.startedAt = now();
     this.scanId = this.options.scans.start(now(), this.roots);
     this.emit(true);
     const concurrency = Math.max(4, defaultPoolSize(undefined, this.options.workers).workers * 2 + 2);
     const processors = Array.from({ length: concurrency }, () => this.processor());
-    const walked = await this.walk().finally(() => this.queue.close());
+    const reserve = this.options.lockFile ? reserveSpace(`${this.options.lockFile}.reserve`) : null;
+    const walked = await this.walk()
+      .catch((err: unknown) => {
+        this.failure ??= err as Error;
+        this.control.cancel();
+        return false;
+      })
+      .finally(() => this.queue.close());
     await Promise.all(processors);
-    if (walked && !this.failure && !this.control.cancelled) this.markMissing();
+    if (walked && !this.failure && !this.control.cancelled) {
+      try {
+        for (const root of this.roots) this.options.folderProblems?.clearStale(root, this.startedAt);
+        this.markMissing();
+      } catch (err) {
+        this.failure = err as Error;
+      }
+    }
     if (this.pool) await (await this.pool.catch(() => null))?.close();
 
     const state = this.failure ? 'failed' : this.control.cancelled ? 'cancelled' : 'completed';
-    const error = this.failure?.message ?? null;
-    this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    const error = this.failure ? describeFailure(this.failure) : null;
+    try {
+      this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    } catch (err) {
+      // A full disk: free the space kept for this moment, then close the scan's row with its summary.
+      if (!reserve) throw err;
+      reserve.release();
+      this.options.scans.finish(this.scanId, now(), state, this.counts, error);
+    } finally {
+      reserve?.release();
+    }
     return {
       scanId: this.scanId,
       state,
@@ -187,8 +247,11 @@ class ScanRun {
     const entries = walkLibrary(this.roots, {
       exclude: this.options.exclude ?? [],
       skipPaths: [this.options.cacheDir],
+      ...(this.options.symlinks ? { symlinks: this.options.symlinks } : {}),
       onWarning: (where, message) => {
         this.warnings.push({ path: where, message });
+        const root = this.roots.find((r) => where === r || where.startsWith(r + path.sep)) ?? where;
+        this.options.folderProblems?.record(where, root, message, now());
         if (this.roots.includes(where)) this.unavailableRoots.add(where);
       },
     });
@@ -203,6 +266,15 @@ class ScanRun {
           this.keep(id, 'failed', true);
         }
         this.finishItem(false);
+      } else if (
+        existing?.status === 'error' &&
+        existing.size === entry.size &&
+        existing.mtime_ms === entry.mtimeMs &&
+        !existing.missing_since &&
+        (this.options.retryFailed || catalog.retries.due(existing.id, new Date()))
+      ) {
+        // A failure may have been transient (permission denied, thumbnail folder blocked): try again.
+        this.queue.push(entry);
       } else if (existing && existing.size === entry.size && existing.mtime_ms === entry.mtimeMs) {
         this.keep(existing.id, 'unchanged');
         if (existing.missing_since) {
@@ -235,6 +307,11 @@ class ScanRun {
 
   private async processFile(file: WalkedFile): Promise<void> {
     this.currentFile = file.path;
+    const tooLarge = tooLargeFile(file.size);
+    if (tooLarge) {
+      this.keep(this.options.catalog.recordFailure(file, null, 'unsupported', tooLarge), 'failed', true);
+      return;
+    }
     let hash: string;
     try {
       hash = await hashFile(file.path);
@@ -269,7 +346,9 @@ class ScanRun {
     const { catalog } = this.options;
     const photoFile: PhotoFile = { path: file.path, size: file.size, mtimeMs: file.mtimeMs };
     const existing = catalog.photos.byPath(file.path);
-    if (existing && existing.content_hash === hash) {
+    // A failed file tried again is analysed again, even with the same bytes.
+    const retry = existing?.status === 'error';
+    if (existing && !retry && existing.content_hash === hash) {
       catalog.recordMove(existing, photoFile); // same bytes, new file times
       if (existing.missing_since) this.counts.restored++;
       return this.keep(existing.id, 'touched', true);
@@ -284,7 +363,14 @@ class ScanRun {
     if (source) return this.keep(catalog.recordCopy(source, photoFile), 'duplicates', true);
 
     const pool = await this.startPool();
-    const result = await pool.run({ id: ++this.jobIds, path: file.path, kind: file.photoKind, hash });
+    const result = await pool.run({
+      id: ++this.jobIds,
+      path: file.path,
+      kind: file.photoKind,
+      hash,
+      size: file.size,
+      mtimeMs: file.mtimeMs,
+    });
     if (result.outcome === 'vanished') {
       this.counts.vanished++;
     } else if (result.outcome === 'analysed') {
@@ -374,6 +460,7 @@ export class Scanner {
   /** Scans the roots; rejects if a scan is already running. */
   async scan(roots: readonly string[]): Promise<ScanSummary> {
     if (this.current) throw new Error('a scan is already running');
+    const release = this.options.lockFile ? acquireScanLock(this.options.lockFile) : () => undefined;
     const control = new RunControl();
     const run = new ScanRun(
       this.options,
@@ -384,8 +471,11 @@ export class Scanner {
     this.control = control;
     this.current = run;
     try {
+      // With the lock held nobody writes thumbnails: what is half-written was left by a crash or a full disk.
+      await removeTemporaryThumbnails(this.options.cacheDir);
       return await run.execute();
     } finally {
+      release();
       const last = this.progress;
       this.finalProgress = { ...last, state: 'idle', currentFile: null, etaSeconds: null };
       this.current = null;

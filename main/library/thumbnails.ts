@@ -4,7 +4,7 @@
  * never from a second decode of the file.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { FaceBox } from '../engine/analyzer.js';
@@ -82,6 +82,12 @@ function clamp(v: number, lo: number, hi: number): number {
 async function writeAtomically(file: string, data: Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(temp, data);
-  await rename(temp, file);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, file);
+  } catch (err) {
+    // A full disk leaves a partial temp file: remove it (what a crash leaves, the next scan removes).
+    await rm(temp, { force: true });
+    throw err;
+  }
 }

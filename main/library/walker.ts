@@ -4,7 +4,7 @@
  * is visited once, by device and inode), and reports unreadable entries instead of failing.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type PhotoKind, photoKind } from './formats.js';
 
@@ -46,6 +46,8 @@ export interface WalkOptions {
   skipPaths?: readonly string[];
   /** Folders that could not be listed. */
   onWarning?: (path: string, message: string) => void;
+  /** 'inside-folders': links whose target is outside every root are not followed (Settings['symlinks']). */
+  symlinks?: 'follow' | 'inside-folders';
 }
 
 /** Every photo under the roots, each file once, in a stable (sorted) order. */
@@ -54,6 +56,10 @@ export async function* walkLibrary(roots: readonly string[], options: WalkOption
   const skip = new Set((options.skipPaths ?? []).map((p) => path.resolve(p)));
   const seen = new Set<string>(); // "dev:ino" of every directory and file visited
   const warn = options.onWarning ?? (() => undefined);
+  const insideOnly = options.symlinks === 'inside-folders';
+  const realRoots = insideOnly ? await Promise.all(roots.map((r) => realpath(r).catch(() => path.resolve(r)))) : [];
+  const insideRoots = (target: string) =>
+    realRoots.some((r) => target === r || target.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
 
   async function* walkDir(dir: string, root: string): AsyncGenerator<WalkEntry> {
     let entries: Dirent[];
@@ -98,6 +104,10 @@ export async function* walkLibrary(roots: readonly string[], options: WalkOption
         photoKind: linkKind,
         error: describeFsError(err, entry.isSymbolicLink()),
       };
+    }
+    if (insideOnly && entry.isSymbolicLink()) {
+      const target = await realpath(full).catch(() => null);
+      if (target === null || !insideRoots(target)) return null; // leads out of the library folders
     }
     const identity = `${stats.dev}:${stats.ino}`;
     if (stats.isDirectory()) {

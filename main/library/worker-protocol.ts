@@ -19,8 +19,10 @@ export interface AnalysisJob {
   id: number;
   path: string;
   kind: PhotoKind;
-  /** Content hash as the scanner computed it. */
+  /** Content hash as the scanner computed it, of the file at this size and mtime. */
   hash: string;
+  size: number;
+  mtimeMs: number;
 }
 
 export interface FaceResult {

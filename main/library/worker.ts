@@ -6,7 +6,8 @@
  * Plain node:worker_threads, no Electron imports: the same file serves the CLI, web mode and the
  * desktop app's main or utility process.
  */
-import { readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceAnalyzer } from '../engine/analyzer.js';
 import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
@@ -15,7 +16,8 @@ import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
 import { predictionsOf } from './attributes.js';
 import { decodePhoto, readableError } from './decoders.js';
-import { hashBuffer } from './hash.js';
+import { hashBuffer, hashFile } from './hash.js';
+import { tooLargeFile } from './limits.js';
 import { type PhotoMetadata, readMetadata } from './metadata.js';
 import { ThumbnailCache } from './thumbnails.js';
 import { describeFsError } from './walker.js';
@@ -53,18 +55,26 @@ function post(message: FromWorker): void {
 
 async function readAndDecode(job: AnalysisJob): Promise<Decoded> {
   const t0 = performance.now();
-  let file: Buffer;
+  // Formats libvips reads are decoded from the path: no file is ever held whole in memory (limits.ts).
+  // HEIC and RAW decoders need the bytes, read under the size limit.
+  let input: Buffer | string;
+  let before: Stats;
   try {
-    file = await readFile(job.path);
+    before = await stat(job.path);
+    const tooLarge = tooLargeFile(before.size);
+    if (tooLarge) return { id: job.id, outcome: 'unsupported', error: tooLarge, decoded: false };
+    if (before.size === 0) return { id: job.id, outcome: 'error', error: 'empty file (0 bytes)', decoded: false };
+    input = job.kind === 'sharp' ? job.path : await readFile(job.path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { id: job.id, outcome: 'vanished' };
     return { id: job.id, outcome: 'error', error: `cannot read the file: ${describeFsError(err)}`, decoded: false };
   }
-  const metadata = await readMetadata(file);
+  const metadata = await readMetadata(input);
   try {
-    const image = await decodePhoto(file, job.kind, config.analyzer.decode ?? {}, metadata.orientation);
-    return { image, metadata, hash: hashBuffer(file), decodeMs: performance.now() - t0 };
+    const image = await decodePhoto(input, job.kind, config.analyzer.decode ?? {}, metadata.orientation);
+    return { image, metadata, hash: await hashOfDecoded(job, input, before), decodeMs: performance.now() - t0 };
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { id: job.id, outcome: 'vanished' };
     const reason = err instanceof DecodeError ? err.reason : 'unreadable';
     const message = readableError(
       err instanceof DecodeError ? err.message : `cannot decode: ${(err as Error).message}`,
@@ -74,6 +84,18 @@ async function readAndDecode(job: AnalysisJob): Promise<Decoded> {
     }
     return { id: job.id, outcome: reason === 'unsupported' ? 'unsupported' : 'error', error: message, decoded: true };
   }
+}
+
+/**
+ * The hash of what was decoded (it names the thumbnails). Bytes read whole are hashed; a file decoded
+ * from its path still has the size and mtime the scanner hashed it at, before and after decoding, so its
+ * hash is the scanner's; else it changed meanwhile and is hashed again, streaming.
+ */
+async function hashOfDecoded(job: AnalysisJob, input: Buffer | string, before: Stats): Promise<string> {
+  if (typeof input !== 'string') return hashBuffer(input);
+  const after = await stat(job.path);
+  const same = (s: Stats) => s.size === job.size && s.mtimeMs === job.mtimeMs;
+  return same(before) && same(after) ? job.hash : hashFile(job.path);
 }
 
 interface Analysed {

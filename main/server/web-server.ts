@@ -1,14 +1,21 @@
 /**
- * Web mode: serves the renderer build and the API contract over HTTP on 127.0.0.1 only, guarded by a
- * random per-run token. The printed URL carries the token once; the server swaps it for an HttpOnly,
- * SameSite=Strict cookie and redirects, so the token does not linger in the address bar.
+ * Web mode: serves the renderer build and the API contract over HTTP on 127.0.0.1 only, guarded by
+ * random per-run secrets. [Note: web-mode credentials]
  *
- * Routes (every one token-checked):
- * - `POST /api/<channel>` — JSON body in, `{ result }` or `{ error }` out, answered by the same
+ * No credential ever rides on a cookie: browsers send 127.0.0.1's cookies to every port, so any other
+ * local web server the user opens in the same browser would receive it. The printed URL carries the
+ * secrets in its fragment (`#token=…&media=…`), which browsers never send to a server; the page reads it,
+ * keeps it in memory (and in its own origin's sessionStorage, for a reload), removes it from the address bar
+ * and sends the token as an `Authorization: Bearer` header (renderer/src/lib/api/http.ts, which also reads
+ * the event stream through fetch for that reason). `<img>` cannot send a header, so media go through a
+ * second per-run secret in the path: a capability that reads images and nothing else.
+ *
+ * Routes:
+ * - `POST /api/<channel>` (token) — JSON body in, `{ result }` or `{ error }` out, answered by the same
  *   `Backend` Electron's IPC uses (it validates the request itself).
- * - `GET /api/events` — server-sent events: one `event: <name>` per contract event.
- * - `GET /media/<thumb|photo|face>/<id>` — bytes or a file from `backend.media`; never a path.
- * - anything else `GET` — the static renderer build.
+ * - `GET /api/events` (token) — server-sent events: one `event: <name>` per contract event.
+ * - `GET /media/<media key>/<thumb|photo|face>/<id>` — bytes or a file from `backend.media`; never a path.
+ * - anything else `GET` — the static renderer build, which holds no data and no secret.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -19,7 +26,6 @@ import path from 'node:path';
 import { ApiError, type Backend, type MediaFile } from '../api/backend.js';
 import { EVENTS, type MediaKind, isChannel } from '../api/contract.js';
 
-const COOKIE = 'facets_token';
 const MAX_BODY = 1024 * 1024;
 const SSE_HEARTBEAT_MS = 20_000;
 const MEDIA_KINDS: readonly MediaKind[] = ['photo', 'thumb', 'face'];
@@ -47,18 +53,22 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token (tests); default: 32 random bytes. */
   token?: string;
+  /** Fixed media capability key (tests); default: 32 random bytes. */
+  mediaKey?: string;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   token: string;
+  mediaKey: string;
   close(): Promise<void>;
 }
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningServer> {
   const { backend } = options;
   const token = options.token ?? randomBytes(32).toString('base64url');
+  const mediaKey = options.mediaKey ?? randomBytes(32).toString('base64url');
   const staticDir = path.resolve(options.staticDir);
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     throw new Error(`no renderer build at ${staticDir} — run npm run build`);
@@ -66,9 +76,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const streams = new Set<http.ServerResponse>();
 
   const authorised = (req: http.IncomingMessage): boolean => {
-    const header = req.headers.authorization?.replace(/^Bearer /, '');
-    const cookie = /(?:^|;\s*)facets_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-    return [header, cookie].some((candidate) => candidate !== undefined && safeEqual(candidate, token));
+    const header = /^Bearer ([\w-]+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return header !== undefined && safeEqual(header, token);
   };
 
   const server = http.createServer((req, res) => {
@@ -87,7 +96,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     // Host check: refuse DNS-rebinding requests that reach us under a foreign name.
     const host = req.headers.host ?? '';
     if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(host)) return send(res, 403, { error: 'forbidden host' });
-    // Cross-site requests are refused outright (the cookie is SameSite=Strict too).
+    // Cross-site requests are refused outright.
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${host}`) return send(res, 403, { error: 'forbidden origin' });
 
@@ -97,26 +106,20 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     } catch {
       return send(res, 400, { error: 'bad url' });
     }
-    const offered = url.searchParams.get('token');
-    if (offered !== null && req.method === 'GET') {
-      if (!safeEqual(offered, token)) return send(res, 401, { error: 'invalid token' });
-      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      url.searchParams.delete('token');
-      res.writeHead(303, { Location: `${url.pathname}${url.search}` });
-      res.end();
-      return;
+    if (url.pathname.startsWith('/api/')) {
+      if (!authorised(req))
+        return send(res, 401, { error: 'missing or invalid token: open the URL printed by facets serve' });
+      if (url.pathname === '/api/events') {
+        if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
+        return openEventStream(req, res);
+      }
+      return api(url.pathname.slice('/api/'.length), req, res);
     }
-    if (!authorised(req))
-      return send(res, 401, { error: 'missing or invalid token: open the URL printed by facets serve' });
-
-    if (url.pathname === '/api/events') {
-      if (req.method !== 'GET') return send(res, 405, { error: 'use GET' });
-      return openEventStream(req, res);
-    }
-    if (url.pathname.startsWith('/api/')) return api(url.pathname.slice('/api/'.length), req, res);
     if (url.pathname.startsWith('/media/')) {
+      const m = /^\/media\/([\w-]+)(\/.*)$/.exec(url.pathname);
+      if (!m?.[1] || !safeEqual(m[1], mediaKey)) return send(res, 401, { error: 'missing or invalid media key' });
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' });
-      return media(url, req, res);
+      return media(m[2] as string, url, req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
     return serveStatic(url.pathname, res);
@@ -171,10 +174,10 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     res.on('error', stop);
   }
 
-  async function media(url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // Exactly /media/<kind>/<positive integer id>, no query: anything odd is refused here, before the
-    // backend (which only ever serves files it knows, inside the library) is asked.
-    const m = /^\/media\/(photo|thumb|face)\/([1-9][0-9]{0,14})$/.exec(url.pathname);
+  async function media(rest: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Exactly /media/<key>/<kind>/<positive integer id>, no query: anything odd is refused here, before
+    // the backend (which only ever serves files it knows, inside the library) is asked.
+    const m = /^\/(photo|thumb|face)\/([1-9][0-9]{0,14})$/.exec(rest);
     if (!m || url.search !== '') return send(res, 404, { error: 'not found' });
     const kind = m[1] as MediaKind;
     const id = Number(m[2]);
@@ -183,7 +186,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     try {
       file = await backend.media(kind, id);
     } catch (err) {
-      if (!(err instanceof ApiError)) logInternal(`GET ${url.pathname}`, err);
+      if (!(err instanceof ApiError)) logInternal(`GET /media${rest}`, err);
       const status = err instanceof ApiError ? err.status : 500;
       return send(res, status === 400 ? 404 : status, { error: publicMessage(err) });
     }
@@ -236,9 +239,10 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://127.0.0.1:${port}/#token=${token}&media=${mediaKey}`,
     port,
     token,
+    mediaKey,
     close: () =>
       new Promise<void>((resolve) => {
         for (const stream of streams) stream.end();

@@ -86,7 +86,7 @@ describe('the desktop app (Electron)', { skip }, () => {
       location.href = 'https://example.com/';
     });
     await page.waitForTimeout(300);
-    assert.match(page.url(), /^file:.*\/renderer\/index\.html/);
+    assert.match(page.url(), /^facets-app:\/\/renderer\/index\.html/);
     await assert.rejects(invoke('fs:read', {}), /unknown channel/);
   });
 

@@ -69,7 +69,7 @@ describe('the photo grid with 50,000 photos', { skip }, () => {
       requested.push(body.page);
       await route.fulfill({ json: { result: { total: TOTAL, items: synthetic(body.page) } } });
     });
-    await page.route('**/media/thumb/*', (route) => route.fulfill({ body: thumb, contentType: 'image/jpeg' }));
+    await page.route('**/media/*/thumb/*', (route) => route.fulfill({ body: thumb, contentType: 'image/jpeg' }));
   });
 
   after(async () => {

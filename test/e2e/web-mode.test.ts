@@ -34,35 +34,44 @@ describe('facets serve (web mode)', () => {
   });
   after(() => server.stop());
 
-  test('answers 401 without the token, on every route', async () => {
+  test('answers 401 without the token on the API, the events and the media; the static build is public', async () => {
     const routes: [string, string][] = [
-      ['GET', '/'],
-      ['GET', '/index.html'],
       ['POST', '/api/app:info'],
       ['GET', '/api/events'],
       ['GET', '/media/photo/1'],
       ['GET', '/media/thumb/1'],
+      ['GET', `/media/not-the-key/thumb/1`],
+      ['GET', `/media/${server.token}/thumb/1`], // the API token is not the media key
     ];
     for (const [method, p] of routes) {
       const res = await fetch(`${server.origin}${p}`, { method });
       assert.equal(res.status, 401, `${method} ${p}`);
     }
-    const wrong = await fetch(`${server.origin}/?token=not-the-token`, { redirect: 'manual' });
-    assert.equal(wrong.status, 401);
-    const wrongCookie = await fetch(`${server.origin}/`, { headers: { Cookie: 'facets_token=nope' } });
-    assert.equal(wrongCookie.status, 401);
-  });
-
-  test('the printed URL swaps the token for an HttpOnly, SameSite=Strict cookie', async () => {
-    const res = await fetch(server.url, { redirect: 'manual' });
-    assert.equal(res.status, 303);
-    assert.equal(res.headers.get('location'), '/');
-    const cookie = res.headers.get('set-cookie') ?? '';
-    assert.match(cookie, /^facets_token=[\w-]+; HttpOnly; SameSite=Strict; Path=\/$/);
-    const page = await fetch(`${server.origin}/`, { headers: { Cookie: cookie.split(';')[0] as string } });
+    // The media key reads images, nothing else.
+    const withKey = await fetch(`${server.origin}/api/app:info`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${server.mediaKey}` },
+    });
+    assert.equal(withKey.status, 401);
+    const page = await fetch(`${server.origin}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<div id="app">/);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
+  });
+
+  test('no credential rides on a cookie: none is set, and a cookie with the token authorises nothing', async () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+&media=[\w-]+$/);
+    for (const p of ['/', `/?token=${server.token}`, '/index.html']) {
+      const res = await fetch(`${server.origin}${p}`, { redirect: 'manual' });
+      assert.equal(res.headers.get('set-cookie'), null, p);
+    }
+    const info = await raw(server, '/api/app:info', {
+      method: 'POST',
+      headers: { Cookie: `facets_token=${server.token}` },
+    });
+    assert.equal(info.status, 401);
+    const events = await raw(server, '/api/events', { headers: { Cookie: `facets_token=${server.token}` } });
+    assert.equal(events.status, 401);
   });
 
   test('binds to 127.0.0.1 and refuses foreign Host and Origin headers', async () => {
@@ -137,12 +146,12 @@ describe('facets serve (web mode)', () => {
       '/media/thumb/123456789',
     ];
     for (const p of refused) {
-      const res = await raw(server, p, { headers: auth });
+      const res = await raw(server, p.replace(/^\/media\//, `/media/${server.mediaKey}/`), { headers: auth });
       assert.ok([400, 404].includes(res.status), `${p}: ${res.status}`);
       assert.ok(!res.body.includes('root:'), p);
       assert.ok(!/SQLite format/.test(res.body), p);
     }
-    const post = await raw(server, '/media/photo/1', { method: 'POST', headers: auth });
+    const post = await raw(server, `/media/${server.mediaKey}/photo/1`, { method: 'POST', headers: auth });
     assert.equal(post.status, 405);
   });
 
@@ -165,7 +174,7 @@ describe('facets serve (web mode)', () => {
       const problems = collectProblems(page);
       const res = await page.goto(server.url);
       assert.equal(res?.status(), 200);
-      assert.ok(!page.url().includes('token='), 'the token is swapped for a cookie and removed from the URL');
+      assert.ok(!page.url().includes('token='), 'the token is taken from the fragment and removed from the URL');
       // A fresh library starts on the welcome screen, which asks for a typed folder path in a browser.
       await page.getByRole('heading', { name: 'Welcome to Facets' }).waitFor();
       await page.getByLabel('Folder path').waitFor();
@@ -173,6 +182,65 @@ describe('facets serve (web mode)', () => {
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
+    }
+  });
+
+  test('Chromium: a page from another 127.0.0.1 port learns nothing that authorises a request', async (t) => {
+    const missing = chromiumMissing();
+    if (missing) return t.skip(missing);
+    // Another local web server the user happens to open in the same browser; it records what it receives.
+    const seen: string[] = [];
+    const other = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>other</title><img src="/pixel.png">');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherOrigin = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.getByRole('heading', { name: 'Welcome to Facets' }).waitFor();
+      // The page is signed in: its API calls went through (the welcome screen needs settings:get).
+      assert.equal(await page.evaluate(() => window.location.hash), '');
+
+      const foreign = await context.newPage();
+      await foreign.goto(`${otherOrigin}/`);
+      const found = await foreign.evaluate(async (facets) => {
+        const attempts: Record<string, number | string> = {};
+        for (const [name, init] of [
+          ['include', { method: 'POST', credentials: 'include' }],
+          ['no-cors', { method: 'POST', credentials: 'include', mode: 'no-cors' }],
+        ] as const) {
+          try {
+            const res = await fetch(`${facets}/api/app:info`, init);
+            attempts[name] = res.status;
+          } catch (err) {
+            attempts[name] = String(err);
+          }
+        }
+        return {
+          cookie: document.cookie,
+          local: JSON.stringify({ ...localStorage }),
+          session: JSON.stringify({ ...sessionStorage }),
+          attempts,
+        };
+      }, server.origin);
+      const secrets = [server.token, server.mediaKey];
+      const learned = JSON.stringify(found) + seen.join('\n');
+      for (const secret of secrets) assert.ok(!learned.includes(secret), 'a secret reached the other origin');
+      assert.equal(found.cookie, '');
+      // A credentialed request from the other port is refused (its Origin is foreign; no cookie would help).
+      assert.ok(found.attempts['include'] !== 200 && found.attempts['no-cors'] !== 200, JSON.stringify(found.attempts));
+      assert.ok(seen.length > 0, 'the other server was visited');
+      for (const request of seen) assert.ok(!/"cookie"/i.test(request), `a cookie went to the other port: ${request}`);
+      const cookies = await context.cookies();
+      assert.deepEqual(cookies, [], 'Facets sets no cookie at all');
+    } finally {
+      await browser.close();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
     }
   });
 });

@@ -8,6 +8,8 @@ export interface Served {
   url: string;
   origin: string;
   token: string;
+  /** The per-run media capability key (the printed URL's `media=`). */
+  mediaKey: string;
   /** The library database this server uses. */
   db: string;
   child: ChildProcess;
@@ -54,8 +56,8 @@ export function serve(options: ServeOptions = {}): Promise<Served> {
     });
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=([\w-]+))/.exec(out);
-      if (m?.[1] && m[2]) {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=([\w-]+)&media=([\w-]+))/.exec(out);
+      if (m?.[1] && m[2] && m[3]) {
         clearTimeout(timer);
         const url = new URL(m[1]);
         const token = m[2];
@@ -63,6 +65,7 @@ export function serve(options: ServeOptions = {}): Promise<Served> {
           url: m[1],
           origin: url.origin,
           token,
+          mediaKey: m[3],
           db,
           child,
           output: () => out + err,

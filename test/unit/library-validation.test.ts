@@ -143,3 +143,15 @@ test('dates are calendar dates in order; face counts in order; labels fit their 
     value: '70+',
   });
 });
+
+test('inherited names are unknown fields like any other: __proto__, constructor, toString, hasOwnProperty', () => {
+  for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    // As JSON.parse makes them (own properties), exactly as a request body arrives.
+    const body = JSON.parse(`{"page": {"offset": 0, "limit": 10}, "${key}": {"polluted": true}}`) as unknown;
+    refused('errors:list', body, new RegExp(`${key}: unknown field`));
+    const filter = JSON.parse(`{"filter": {"${key}": 1}, "page": {"offset": 0, "limit": 10}}`) as unknown;
+    refused('photos:query', filter, new RegExp(`filter\\.${key}: unknown field`));
+    refused('settings:update', JSON.parse(`{"${key}": {}}`) as unknown, new RegExp(`${key}: unknown`));
+  }
+  assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+});

@@ -66,7 +66,7 @@ export const exportCommand: Command = {
     }
     if (values.format !== 'csv' && values.format !== 'json') throw new Error('--format must be csv, json or xmp');
     const filter = filterFrom(values);
-    const library = openLibrary(values.db);
+    const library = openLibrary(values.db, { readonly: true });
     const out = values.output ? createWriteStream(path.resolve(values.output)) : process.stdout;
     const write = async (text: string) => {
       if (!out.write(text)) await once(out, 'drain');

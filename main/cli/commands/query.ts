@@ -30,7 +30,7 @@ export const queryCommand: Command = {
     const filter = filterFrom(values);
     const limit = values.limit === undefined ? Infinity : Number(values.limit);
     if (!(limit >= 0)) throw new Error(`--limit must be a number, got "${values.limit}"`);
-    const library = openLibrary(values.db);
+    const library = openLibrary(values.db, { readonly: true });
     try {
       const hideEthnicity = library.settings.get().hideEthnicity;
       const records: FaceRecord[] = [];

@@ -13,7 +13,7 @@ import { plural } from '../format.js';
 
 export const scanCommand: Command = {
   name: 'scan',
-  usage: 'scan [<folder…>] [--db <file>] [--watch] [--json]',
+  usage: 'scan [<folder…>] [--db <file>] [--watch] [--retry-failed] [--json]',
   summary: 'add photo folders to the library and analyse what is new or changed (incremental, resumable)',
   help: [
     'Folders named here become library folders; with none, every library folder is scanned.',
@@ -26,6 +26,8 @@ export const scanCommand: Command = {
     '--workers N         analysis worker threads (default: one per core, as memory allows, at most 8)',
     '--threads N         onnxruntime threads per worker (default 1: a core does more as a worker)',
     '--exclude <glob>    skip matching files or folders, e.g. "*.tmp", "Private/**" (repeatable)',
+    '--retry-failed      try every file that failed before again now (scans otherwise retry a failed',
+    '                    file at once the first time, then back off: 1 h, 2 h, 4 h … up to a week)',
     '--json              print the scan summary as JSON',
     ...analyzerFlags.help.filter(
       (line, i, all) =>
@@ -44,6 +46,7 @@ export const scanCommand: Command = {
         workers: { type: 'string' },
         threads: { type: 'string' },
         exclude: { type: 'string', multiple: true },
+        'retry-failed': { type: 'boolean', default: false },
         'max-side': analyzerFlags.options['max-side'],
         'min-face': analyzerFlags.options['min-face'],
         thresholds: analyzerFlags.options.thresholds,
@@ -66,6 +69,7 @@ export const scanCommand: Command = {
           ...(workers ? { workers } : {}),
           ...(intraOpThreads ? { intraOpThreads } : {}),
           ...(values.exclude ? { exclude: values.exclude } : {}),
+          retryFailed: values['retry-failed'],
           analyzerOverrides: analyzer,
           json: values.json,
         });
@@ -97,6 +101,7 @@ interface RunOptions {
   workers?: number;
   intraOpThreads?: number;
   exclude?: string[];
+  retryFailed?: boolean;
   analyzerOverrides: ReturnType<typeof analyzerOptionsFrom>;
   json: boolean;
 }
@@ -110,6 +115,7 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
+    ...(options.retryFailed ? { retryFailed: true } : {}),
     analyzer: {
       ...stored.analyzer,
       decode: { ...stored.analyzer.decode, ...options.analyzerOverrides.decode },

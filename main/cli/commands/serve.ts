@@ -9,13 +9,14 @@ import type { Command } from '../command.js';
 export const serveCommand: Command = {
   name: 'serve',
   usage: 'serve [--db <file>] [--port N]',
-  summary: 'serve the Facets UI to a browser on 127.0.0.1 (prints a URL with a one-time token)',
+  summary: 'serve the Facets UI to a browser on 127.0.0.1 (prints a URL with a per-run token)',
   help: [
     'Options:',
     '  --db <file>  the library database (default: FACETS_DB, else library.db in the app-data folder)',
     '  --port N     the port to listen on (default: a free one)',
     '',
-    'Binds to 127.0.0.1 only. Every request needs the per-run token; open the printed URL, which sets it.',
+    'Binds to 127.0.0.1 only. Every API request needs the per-run token; open the printed URL, whose',
+    'fragment hands it to the page (no cookie is ever set, so other local web servers never see it).',
     'Stop with Ctrl+C.',
   ].join('\n'),
   async run(args) {

@@ -22,7 +22,7 @@ export const statsCommand: Command = {
   help: [dbFlag.help, '--json              print the figures as JSON'].join('\n'),
   async run(args) {
     const { values } = parseArgs({ args, options: { ...dbFlag.options, json: { type: 'boolean', default: false } } });
-    const library = openLibrary(values.db);
+    const library = openLibrary(values.db, { readonly: true });
     try {
       const stats = libraryStats(library);
       if (values.json) process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
@@ -48,15 +48,7 @@ interface Stats {
 
 function libraryStats(library: Library): Stats {
   const settings = library.settings.get();
-  const photos = library.db
-    .prepare<[], Stats['photos']>(
-      `SELECT count(*) AS total,
-         coalesce(sum(status = 'ok' AND missing_since IS NULL), 0) AS ok,
-         coalesce(sum(status <> 'ok' AND missing_since IS NULL), 0) AS errors,
-         coalesce(sum(missing_since IS NOT NULL), 0) AS missing
-       FROM photos`,
-    )
-    .get() as Stats['photos'];
+  const photos = library.maintenance.totals();
   const facets = library.queries.facets({}, 'faces', settings.folders);
   const attributes: Stats['attributes'] = {
     ageGroup: facets.ageGroup,

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import '../no-telemetry.js'; // before any session: [Note: onnxruntime telemetry]
 import ort from 'onnxruntime-node';
 import { appDataDir, modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';

@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
   hideEthnicity: false,
   xmp: { keepUpToDate: false, sidecar: 'jpg.xmp', keywords: ['ageGroup', 'gender', 'emotion'] },
+  symlinks: 'follow',
 };
 
 export class SettingsRepository {

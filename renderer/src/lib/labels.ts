@@ -1,5 +1,5 @@
 /** How attribute names and values read in the UI. */
-import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../../../main/engine/attributes/labels.js';
+import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from './api/index.js';
 import type { Attribute, FaceSummary, HeadsInfo } from './api/index.js';
 
 export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS };

@@ -7,8 +7,18 @@
  * corrected). Every kind also has an explicit `key:value` form (`emotion:happy`, `age:20-29`,
  * `faces:2+`, `conf:80%`, `in:"/photos/2020"`, `from:2020-05`, `before:2021`, `is:corrected`, `sure:gender` to hide faces whose gender estimate is uncertain).
  */
-import type { AgeGroup, Attribute, Emotion, Ethnicity, Filter, Gender } from '../../../main/api/contract.js';
-import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../../../main/engine/attributes/labels.js';
+import {
+  AGE_GROUPS,
+  type AgeGroup,
+  type Attribute,
+  EMOTIONS,
+  ETHNICITIES,
+  type Emotion,
+  type Ethnicity,
+  type Filter,
+  GENDERS,
+  type Gender,
+} from './api/index.js';
 
 export interface SearchOptions {
   /** Ethnicity words are not understood (and not written) when the user has hidden ethnicity. */

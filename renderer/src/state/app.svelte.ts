@@ -189,6 +189,16 @@ export class AppState {
     }
   }
 
+  /** Tries the failed files again now (all of them, or the ones given), through a scan. */
+  async retryFailed(photoIds?: number[]): Promise<void> {
+    try {
+      this.finishedScan = null;
+      this.scan = await this.bridge.invoke('errors:retry', photoIds ? { photoIds } : {});
+    } catch (err) {
+      this.toasts.error(err);
+    }
+  }
+
   /** Stores a correction on every face in `faceIds`, with Undo in the confirmation. */
   async correct(faceIds: number[], attribute: Attribute, value: string): Promise<boolean> {
     try {

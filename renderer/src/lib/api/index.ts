@@ -3,11 +3,11 @@
  * client of web mode. Everything else in the renderer sees only `FacetsBridge`.
  */
 import type { FacetsBridge } from '../../../../main/api/contract.js';
-import { HttpBridge } from './http.js';
+import { HttpBridge, readCredentials } from './http.js';
 
 export type * from '../../../../main/api/contract.js';
-export { idleScanProgress } from '../../../../main/api/contract.js';
-export { HttpBridge, type ConnectionState } from './http.js';
+export { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS, idleScanProgress } from '../../../../main/api/contract.js';
+export { HttpBridge, type ConnectionState, type WebCredentials } from './http.js';
 
 declare global {
   interface Window {
@@ -16,5 +16,5 @@ declare global {
 }
 
 export function connectBridge(): FacetsBridge {
-  return window.facets ?? new HttpBridge();
+  return window.facets ?? new HttpBridge(readCredentials(window.location, window.history, window.sessionStorage));
 }

@@ -1,0 +1,71 @@
+/**
+ * The import boundaries of eslint.config.js bite (issue 12): each forbidden import below is reported
+ * by ESLint with the project's own config, and the allowed ones are not.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ESLint } from 'eslint';
+import { ROOT } from '../helpers/cli.js';
+
+const eslint = new ESLint({ cwd: ROOT });
+
+async function restricted(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+test('the engine imports neither the library nor the API', async () => {
+  for (const code of [
+    "import { Library } from '../library/library.js';\nexport const x = Library;\n",
+    "import { CHANNELS } from '../../api/contract.js';\nexport const x = CHANNELS;\n",
+    "import { app } from 'electron';\nexport const x = app;\n",
+  ]) {
+    assert.equal((await restricted('main/engine/detection/probe.ts', code)).length, 1, code);
+  }
+  assert.deepEqual(
+    await restricted(
+      'main/engine/detection/probe.ts',
+      "import { clamp } from '../image/resample.js';\nexport const x = clamp;\n",
+    ),
+    [],
+  );
+});
+
+test('the renderer reaches the back end only through its API layer', async () => {
+  const forbidden = [
+    "import { AGE_GROUPS } from '../../../main/engine/attributes/labels.js';\nexport const x = AGE_GROUPS;\n",
+    "import type { Filter } from '../../../../main/api/contract.js';\nexport type X = Filter;\n",
+    "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n",
+  ];
+  for (const code of forbidden) {
+    assert.equal((await restricted('renderer/src/features/probe.ts', code)).length, 1, code);
+  }
+  // The API layer itself is where the contract comes in.
+  assert.deepEqual(await restricted('renderer/src/lib/api/probe.ts', forbidden[1] as string), []);
+  assert.deepEqual(
+    await restricted(
+      'renderer/src/features/probe.ts',
+      "import { AGE_GROUPS } from '../lib/api/index.js';\nexport const x = AGE_GROUPS;\n",
+    ),
+    [],
+  );
+});
+
+test('only the IPC module touches ipcMain', async () => {
+  const code = "import { ipcMain } from 'electron';\nexport const x = ipcMain;\n";
+  assert.equal((await restricted('main/electron/main.ts', code)).length, 1);
+  assert.equal((await restricted('main/library/backend.ts', code)).length, 1);
+  assert.deepEqual(await restricted('main/electron/ipc.ts', code), []);
+  assert.deepEqual(
+    await restricted('main/electron/main.ts', "import { app } from 'electron';\nexport const x = app;\n"),
+    [],
+  );
+});
+
+test('the project itself is within its boundaries', async () => {
+  const results = await eslint.lintFiles(['main', 'renderer/src', 'preload']);
+  const broken = results.flatMap((r) =>
+    r.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => `${r.filePath}: ${m.message}`),
+  );
+  assert.deepEqual(broken, []);
+});
