@@ -408,11 +408,11 @@ function table(r: Report): string {
   if (r.facetCounts) {
     const fc = r.facetCounts;
     lines.push(
-      `facet counts over ${fc.faces.toLocaleString('en')} faces in ${fc.photos.toLocaleString('en')} photos (built in ${fc.buildSeconds.toFixed(0)} s): slowest ${f0(fc.maxMs)} ms; \`facets stats\` ${f0(fc.statsCliMs)} ms (whole CLI process)`,
+      `facet counts over ${fc.faces.toLocaleString('en')} faces in ${fc.photos.toLocaleString('en')} photos (written in ${fc.buildSeconds.toFixed(0)} s): slowest ${fc.maxMs.toFixed(1)} ms from the facet index (read once in ${f0(fc.indexBuildMs)} ms), ${f0(fc.sqlMaxMs)} ms by SQL; \`facets stats\` ${f0(fc.statsCliMs)} ms (whole CLI process)`,
     );
     for (const p of fc.perFilter) {
       lines.push(
-        `  ${p.filter.padEnd(34)} by face ${p.facesMs.toFixed(1).padStart(7)} ms   by photo ${p.photosMs.toFixed(1).padStart(7)} ms`,
+        `  ${p.filter.padEnd(34)} by face ${p.facesMs.toFixed(1).padStart(7)} ms (SQL ${p.sqlFacesMs.toFixed(0).padStart(5)})   by photo ${p.photosMs.toFixed(1).padStart(7)} ms (SQL ${p.sqlPhotosMs.toFixed(0).padStart(5)})`,
       );
     }
   }
