@@ -7,6 +7,7 @@
  * machine hits them alike; one warm-up round, then `runs` timed rounds per photo. Ratios are peer ÷
  * Facets: the geometric mean over photos of the ratio of per-photo medians.
  */
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    /** Also write the JSON report to this file. */
+    out: { type: 'string' },
     runs: { type: 'string' },
     'scan-photos': { type: 'string' },
     'facet-faces': { type: 'string' },
@@ -249,6 +252,7 @@ async function main(): Promise<void> {
     facets,
     seconds: (performance.now() - started) / 1000,
   });
+  if (args.out) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(table(report));
 }
