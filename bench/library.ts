@@ -30,6 +30,8 @@ export interface ScanFigures {
   seconds: number;
   photosPerSecond: number;
   peakRssMb: number;
+  /** This process's RSS before the scan (the benchmark's own models, the peers' wasm heaps). */
+  rssBeforeMb: number;
   workers: string;
 }
 
@@ -40,6 +42,7 @@ export async function scanThroughput(dir: string, tmp: string): Promise<ScanFigu
   const library = new Library({ dbPath: path.join(dbDir, 'library.db') });
   const pool = defaultPoolSize();
   try {
+    const baseline = process.memoryUsage.rss();
     const sampler = rssSampler();
     const summary = await library.scanner().scan([dir]);
     const peak = sampler.stop();
@@ -50,6 +53,7 @@ export async function scanThroughput(dir: string, tmp: string): Promise<ScanFigu
       seconds: summary.seconds,
       photosPerSecond: summary.counts.added / summary.seconds,
       peakRssMb: peak / 2 ** 20,
+      rssBeforeMb: baseline / 2 ** 20,
       workers: `${pool.workers} workers × ${pool.intraOpThreads} thread`,
     };
   } finally {

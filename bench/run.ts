@@ -401,7 +401,7 @@ function table(r: Report): string {
   lines.push(`model load (${r.networks.join(', ')}, heads): ${f0(r.modelLoadMs)} ms`);
   if (r.scan) {
     lines.push(
-      `scan: ${r.scan.photos} photos at 1920×1280 (${r.scan.faces} faces) in ${r.scan.seconds.toFixed(1)} s = ${r.scan.photosPerSecond.toFixed(2)} photos/s, peak RSS ${f0(r.scan.peakRssMb)} MB (${r.scan.workers})`,
+      `scan: ${r.scan.photos} photos at 1920×1280 (${r.scan.faces} faces) in ${r.scan.seconds.toFixed(1)} s = ${r.scan.photosPerSecond.toFixed(2)} photos/s, peak RSS ${f0(r.scan.peakRssMb)} MB of this process, ${f0(r.scan.rssBeforeMb)} MB before the scan (${r.scan.workers})`,
     );
   }
   if (r.rescan) {
