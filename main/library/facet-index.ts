@@ -93,6 +93,11 @@ class CompiledFilter {
     this.dateTo = filter.takenTo ? lowerBound(c.dates, nextDay(filter.takenTo)) : c.dates.length;
   }
 
+  get hasPhotoConditions(): boolean {
+    const f = this.filter;
+    return !!this.folderOk || this.hasDates || f.minFaces !== undefined || f.maxFaces !== undefined;
+  }
+
   get hasFaceConditions(): boolean {
     return this.allowed.some((a) => a !== null) || !!this.filter.corrected;
   }
@@ -240,8 +245,13 @@ export class FacetIndex {
     const c = q.c;
     const bits = new Uint16Array(c.faces);
     const min = q.min;
+    // Attributes neither filtered nor held to a confidence: their bits are the same for every face.
+    let common = 0;
+    for (let a = 0; a < 4; a++) if (!q.allowed[a] && min === undefined) common |= 1 << (8 + a);
+    if (common !== 0) bits.fill(common);
     for (let a = 0; a < 4; a++) {
       const table = q.allowed[a];
+      if (!table && min === undefined) continue;
       const labels = c.labels[a] as Uint8Array;
       const conf = c.confidence[a] as Float64Array;
       const failBit = 1 << a;
@@ -261,7 +271,8 @@ export class FacetIndex {
       for (let f = 0; f < c.faces; f++) if (corrected[f] === failIf) bits[f] = (bits[f] as number) | 16;
     }
     const photoOk = new Uint8Array(c.photos);
-    for (let p = 0; p < c.photos; p++) photoOk[p] = q.photoOk(p) ? 1 : 0;
+    if (q.hasPhotoConditions) for (let p = 0; p < c.photos; p++) photoOk[p] = q.photoOk(p) ? 1 : 0;
+    else photoOk.fill(1);
     return { bits, photoOk };
   }
 
