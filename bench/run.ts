@@ -45,8 +45,8 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick;
 const RUNS = Number(args.runs ?? 5);
-const SCAN_PHOTOS = Number(args['scan-photos'] ?? (quick ? 24 : 200));
-const FACET_FACES = Number(args['facet-faces'] ?? (quick ? 100_000 : 1_000_000));
+const SCAN_PHOTOS = Number(args['scan-photos'] ?? (quick ? 12 : 200));
+const FACET_FACES = Number(args['facet-faces'] ?? (quick ? 50_000 : 1_000_000));
 const RESCAN_PHOTOS = 10_000;
 const TMP = path.join(tmpdir(), 'facets-bench');
 
