@@ -10,7 +10,7 @@ import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from 
 import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
 import { type CropRecipe, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
-import { AreaSampler, type PixelImage, toGrey } from './image/resample.js';
+import { AreaSampler, type PixelImage } from './image/resample.js';
 import type { ModelEntry } from '../../models/build/manifest.js';
 import { ModelStore } from './sessions.js';
 
@@ -223,16 +223,14 @@ export class FaceAnalyzer {
       .map(([attribute, names]) => ({ attribute, networks: names.split('+') }));
     const needed = new Set(plan.flatMap((p) => p.networks));
     if (this.options.embeddings) needed.add('facenet128');
-    let greySampler: AreaSampler | undefined;
-    // All networks at once: each one's crops are cut on this thread while the others run on onnxruntime's.
+    // onnxruntime-node runs a session on this thread (after a setImmediate): the networks take turns.
     const outputs = new Map<string, Attributes[]>(
       await Promise.all(
         [...needed].map(async (name): Promise<[string, Attributes[]]> => {
           if (name === HEADS_NETWORK) return [name, await runHeads(this.models, sampler, faces)];
           const network = NETWORKS[name];
           if (!network) throw new Error(`unknown attribute network "${name}"`);
-          const source = network.grey ? (greySampler ??= new AreaSampler(toGrey(image))) : sampler;
-          return [name, await this.runNetwork(network, source, faces)];
+          return [name, await this.runNetwork(network, sampler, faces)];
         }),
       ),
     );
@@ -281,7 +279,13 @@ export class FaceAnalyzer {
     for (let start = 0; start < faces.length; start += ATTRIBUTE_BATCH) {
       const batch = faces.slice(start, start + ATTRIBUTE_BATCH);
       const input = new Float32Array(per * batch.length);
-      batch.forEach((f, i) => cropFace(sampler, f, recipeFor(f), network.size, input, i * per, network.pixel));
+      batch.forEach((f, i) => {
+        if (network.grey && sampler.image.channels === 3) {
+          greyCrop(sampler, f, recipeFor(f), network.size, input, i * per, network.pixel);
+        } else {
+          cropFace(sampler, f, recipeFor(f), network.size, input, i * per, network.pixel);
+        }
+      });
       const outputs = await loaded.session.run({
         [loaded.entry.input.name]: new ort.Tensor('float32', input, [
           batch.length,
@@ -324,6 +328,29 @@ export class FaceAnalyzer {
       ...attributes,
       quality: { faceSize, detectorScore: d.score, sharpness, uncertain: reasons.length > 0, reasons },
     };
+  }
+}
+
+/**
+ * A grey network's input from an RGB sampler: the crop cut in colour, then its luma (BT.601, as toGrey).
+ * Cheaper than a grey copy of the whole photo and its own summed-area table (3 % and 2 % of a profile
+ * of the analysis); luma is linear, so only toGrey's rounding to whole levels is gone.
+ */
+function greyCrop(
+  sampler: AreaSampler,
+  face: Detection,
+  recipe: CropRecipe,
+  size: number,
+  out: Float32Array,
+  offset: number,
+  pixel: (v: number) => number,
+): void {
+  const rgb = new Float32Array(size * size * 3);
+  cropFace(sampler, face, recipe, size, rgb, 0, (v) => v);
+  for (let i = 0; i < size * size; i++) {
+    const luma =
+      0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);
+    out[offset + i] = pixel(luma);
   }
 }
 

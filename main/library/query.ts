@@ -26,13 +26,14 @@ import type {
 } from '../api/contract.js';
 import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { Db } from './db.js';
+import { FacetIndex } from './facet-index.js';
 import { type FaceRepository, type FaceRow } from './repositories/faces.js';
 import { type PhotoRow, folderRange } from './repositories/photos.js';
 import { type UncertainThresholds, isUncertainValue, uncertainThresholds } from './uncertainty.js';
 
 type FacetName = Exclude<keyof Facets, 'total'>;
 
-const FILTER_KEYS: Record<Attribute, 'ageGroups' | 'genders' | 'ethnicities' | 'emotions'> = {
+export const FILTER_KEYS: Record<Attribute, 'ageGroups' | 'genders' | 'ethnicities' | 'emotions'> = {
   ageGroup: 'ageGroups',
   gender: 'genders',
   ethnicity: 'ethnicities',
@@ -135,7 +136,7 @@ function photoConditions(filter: Filter, on: 'photos' | 'faces', except: readonl
   return { sql, params };
 }
 
-function nextDay(isoDate: string): string {
+export function nextDay(isoDate: string): string {
   const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
@@ -182,10 +183,14 @@ function sqlString(value: string): string {
 }
 
 export class LibraryQueries {
+  readonly facetIndex: FacetIndex;
+
   constructor(
     private readonly db: Db,
     private readonly faceRepository: FaceRepository,
-  ) {}
+  ) {
+    this.facetIndex = new FacetIndex(db);
+  }
 
   photos(filter: Filter, page: Page, sort: PhotoSort = 'taken'): { total: number; items: PhotoSummary[] } {
     const from = photosFrom(filter);
@@ -225,7 +230,13 @@ export class LibraryQueries {
       .iterate(...from.params);
   }
 
+  /** Facet counts: from the in-memory facet index when it is fresh ([Note: facet index]), else by SQL. */
   facets(filter: Filter, target: 'photos' | 'faces', roots: readonly string[]): Facets {
+    return this.facetIndex.facets(filter, target, roots) ?? this.sqlFacets(filter, target, roots);
+  }
+
+  /** Facet counts by SQL over the covering indexes (the facet index's reference). */
+  sqlFacets(filter: Filter, target: 'photos' | 'faces', roots: readonly string[]): Facets {
     const attributes = target === 'faces' ? this.faceAttributeFacets(filter) : this.photoAttributeFacets(filter);
     return { ...attributes, ...this.photoLevelFacets(filter, target, roots) };
   }
@@ -431,11 +442,11 @@ export class LibraryQueries {
   }
 }
 
-function bump(counts: Map<string, number>, key: string, n: number): void {
+export function bump(counts: Map<string, number>, key: string, n: number): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
 }
 
-function emptyCounts(): Record<Attribute | 'corrected', Map<string, number>> {
+export function emptyCounts(): Record<Attribute | 'corrected', Map<string, number>> {
   return { ageGroup: new Map(), gender: new Map(), ethnicity: new Map(), emotion: new Map(), corrected: new Map() };
 }
 
@@ -444,7 +455,7 @@ function ordered(counts: Map<string, number>, values: readonly string[]): FacetC
   return values.map((value) => ({ value, count: counts.get(value) ?? 0 }));
 }
 
-function orderedAttributeFacets(counts: Record<Attribute | 'corrected', Map<string, number>>) {
+export function orderedAttributeFacets(counts: Record<Attribute | 'corrected', Map<string, number>>) {
   return {
     ageGroup: ordered(counts.ageGroup, COLUMNS.ageGroup.labels),
     gender: ordered(counts.gender, COLUMNS.gender.labels),
@@ -455,7 +466,7 @@ function orderedAttributeFacets(counts: Record<Attribute | 'corrected', Map<stri
 }
 
 /** Folder counts folded into each library root and its direct sub-folders. */
-function foldersFacet(byFolder: Map<string, number>, roots: readonly string[]): FacetCount[] {
+export function foldersFacet(byFolder: Map<string, number>, roots: readonly string[]): FacetCount[] {
   const counts = new Map<string, number>();
   const add = (key: string, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
   for (const root of roots) counts.set(root, 0);

@@ -253,6 +253,15 @@ export function mirrorCrops(data: Float32Array, count: number, size: number, cha
   }
 }
 
+/**
+ * [Note: attribute batches] Faces per embedding run. All of a photo's faces in one run was measured
+ * slower per face than a few (bench/networks.ts, 16 faces, interleaved, loaded 2-core machine, ms per
+ * face at batch 1 / 4 / 16 — 2 intra-op threads: faceres 21.4 / 17.9 / 48.2, facenet128 7.8 / 4.6 /
+ * 5.5, faceapi-age-gender 2.2 / 1.6 / 2.1; 1 thread: faceres 16.1 / 18.4 / 21.9, the others flat), and
+ * the CPU arena keeps the largest batch a session has seen, so a bounded batch bounds its memory.
+ */
+export const EMBED_BATCH = 4;
+
 /** A face to embed: the sampler of its (decoded) image and the face's geometry there. */
 export interface FaceToEmbed {
   sampler: AreaSampler;
@@ -260,8 +269,8 @@ export interface FaceToEmbed {
 }
 
 /**
- * Embeddings of faces by one embedding network under one recipe, in one batch: the plain crop's and,
- * with `mirrored`, the mirrored crop's. A face without five landmarks is cut by its box (as the engine
+ * Embeddings of faces by one embedding network under one recipe, EMBED_BATCH faces per run: the plain
+ * crop's and, with `mirrored`, the mirrored crop's. A face without five landmarks is cut by its box (as the engine
  * does).
  */
 export async function embedFaces(
@@ -279,25 +288,33 @@ export async function embedFaces(
   const channels = net.grey ? 1 : 3;
   const per = net.size * net.size * channels;
   const copies = mirrored ? 2 : 1;
-  const input = new Float32Array(per * faces.length * copies);
-  faces.forEach(({ sampler, face }, i) => {
-    const r: CropRecipe =
-      recipe.method === 'align' && face.landmarks.length !== 5 ? { method: 'box', margin: 1 } : recipe;
-    cropFace(sampler, face, r, net.size, input, i * per, net.pixel);
-  });
-  if (mirrored) {
-    input.copyWithin(per * faces.length, 0, per * faces.length);
-    mirrorCrops(input.subarray(per * faces.length), faces.length, net.size, channels);
+  const plain: Float32Array[] = [];
+  const flipped: Float32Array[] = [];
+  // [Note: attribute batches] A few faces per run, not all of a photo's: see EMBED_BATCH.
+  for (let start = 0; start < faces.length; start += EMBED_BATCH) {
+    const chunk = faces.slice(start, start + EMBED_BATCH);
+    const n = chunk.length;
+    const input = new Float32Array(per * n * copies);
+    chunk.forEach(({ sampler, face }, i) => {
+      const r: CropRecipe =
+        recipe.method === 'align' && face.landmarks.length !== 5 ? { method: 'box', margin: 1 } : recipe;
+      cropFace(sampler, face, r, net.size, input, i * per, net.pixel);
+    });
+    if (mirrored) {
+      input.copyWithin(per * n, 0, per * n);
+      mirrorCrops(input.subarray(per * n), n, net.size, channels);
+    }
+    const outputs = await loaded.session.run({
+      [loaded.entry.input.name]: new ort.Tensor('float32', input, [n * copies, net.size, net.size, channels]),
+    });
+    const out = outputs[features];
+    if (!out) throw new Error(`${network} gave no ${features} output`);
+    const dim = (out.dims as number[]).slice(1).reduce((a, b) => a * b, 1);
+    const data = out.data as Float32Array;
+    for (let i = 0; i < n; i++) plain.push(data.slice(i * dim, (i + 1) * dim));
+    for (let i = n; i < n * copies; i++) flipped.push(data.slice(i * dim, (i + 1) * dim));
   }
-  const outputs = await loaded.session.run({
-    [loaded.entry.input.name]: new ort.Tensor('float32', input, [faces.length * copies, net.size, net.size, channels]),
-  });
-  const out = outputs[features];
-  if (!out) throw new Error(`${network} gave no ${features} output`);
-  const dim = (out.dims as number[]).slice(1).reduce((a, b) => a * b, 1);
-  const data = out.data as Float32Array;
-  const rows = Array.from({ length: faces.length * copies }, (_, i) => data.slice(i * dim, (i + 1) * dim));
-  return { plain: rows.slice(0, faces.length), mirrored: rows.slice(faces.length) };
+  return { plain, mirrored: flipped };
 }
 
 /** The heads' input for faces: each network's embedding (mirror-averaged per the spec), concatenated. */
