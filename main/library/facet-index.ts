@@ -120,6 +120,27 @@ class CompiledFilter {
   }
 }
 
+/** The filter keys the columns answer, condition by condition as query.ts does. */
+const INDEXED_KEYS: ReadonlySet<string> = new Set<keyof Filter>([
+  'ageGroups',
+  'genders',
+  'ethnicities',
+  'emotions',
+  'minConfidence',
+  'folder',
+  'takenFrom',
+  'takenTo',
+  'minFaces',
+  'maxFaces',
+  'corrected',
+]);
+
+function understood(filter: Filter): boolean {
+  return Object.entries(filter).every(
+    ([k, v]) => v === undefined || (Array.isArray(v) && v.length === 0) || INDEXED_KEYS.has(k),
+  );
+}
+
 export class FacetIndex {
   private columns: Columns | null = null;
   private builtVersion: string | null = null;
@@ -135,6 +156,9 @@ export class FacetIndex {
 
   /** The facets from the index when it is (or is now made) fresh; null to answer by SQL. */
   facets(filter: Filter, target: 'photos' | 'faces', roots: readonly string[]): Facets | null {
+    // A condition the columns cannot answer (hide uncertain needs per-attribute corrections; filters added
+    // later) goes to SQL: a slower answer, never a wrong one.
+    if (!understood(filter)) return null;
     const version = this.repository.version();
     const quiet = version === this.lastSeenVersion;
     this.lastSeenVersion = version;
