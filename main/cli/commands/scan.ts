@@ -9,6 +9,7 @@ import { watchFolders } from '../../library/watcher.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { dbFlag, openLibrary } from '../library-options.js';
+import { peopleAfterScan } from '../../people/library.js';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -127,6 +128,8 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
     const summary = await scanner.scan(roots);
     display.finish();
     await readSidecars(library, [...changed], roots, summary);
+    // Identity vectors for faces scanned before people existed, then the new faces join people.
+    await peopleAfterScan(library);
     report(summary, options.json);
     return summary;
   } finally {
