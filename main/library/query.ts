@@ -83,7 +83,24 @@ function faceConditions(filter: Filter, except?: FacetName): Conditions {
   if (filter.corrected && except !== 'corrected') {
     sql.push(filter.corrected === 'corrected' ? 'f.corrected <> 0' : 'f.corrected = 0');
   }
+  peopleCondition(filter, sql, params);
   return { sql, params };
+}
+
+/**
+ * [Note: person filter] The face is one of the filtered people. Written into the face conditions (face
+ * queries, photos with such a face) and into the photo conditions on faces (facets read faces by them),
+ * so that "Anna, happy" means one face that is Anna and happy, everywhere.
+ */
+function peopleCondition(filter: Filter, sql: string[], params: unknown[]): void {
+  if (!filter.people?.length) return;
+  sql.push(`f.id IN (SELECT face_id FROM face_people WHERE person_id IN (${filter.people.map(() => '?').join(', ')}))`);
+  params.push(...filter.people);
+}
+
+/** `FROM faces f WHERE …` for a filter, for queries written elsewhere (the people repository). */
+export function matchingFaces(filter: Filter): { sql: string; params: unknown[] } {
+  return facesFrom(filter);
 }
 
 /** Conditions on the photo (folder, dates, face count; always: present and readable). */
@@ -106,6 +123,7 @@ function photoConditions(filter: Filter, on: 'photos' | 'faces', except: readonl
       params.push(nextDay(filter.takenTo));
     }
   }
+  if (on === 'faces') peopleCondition(filter, sql, params);
   if (!except.includes('faceCount')) {
     if (filter.minFaces !== undefined) {
       sql.push(`${col.faces} >= ?`);
