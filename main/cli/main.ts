@@ -7,6 +7,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
+import { peopleCommand } from './commands/people.js';
 import { purgeCommand } from './commands/purge.js';
 import { queryCommand } from './commands/query.js';
 import { scanCommand } from './commands/scan.js';
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   exportCommand,
   purgeCommand,
   trainHeadsCommand,
+  peopleCommand,
 ];
 
 function usage(): string {

@@ -66,7 +66,7 @@ export const evalCommand: Command = {
     '                    than the set has; boxes turned with them)',
     '--mosaic <n>        detection sets: tile the photos n × n into one photo each (small faces in large',
     '                    photos; recall by face size shows what the analysis size costs)',
-    'People sets (labels.csv with a person column): clustering of the photos\' centre faces — BCubed and',
+    "People sets (labels.csv with a person column): clustering of the photos' centre faces — BCubed and",
     'pairwise precision/recall (JSON: people), incremental as scans do and by a full re-cluster; --compare',
     '                    adds every clustering algorithm × threshold.',
     '--compare           attribute sets: tabulate every candidate network × crop recipe, and ensembles',

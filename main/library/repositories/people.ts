@@ -3,7 +3,9 @@
  * user's "not this person" (face_person_rejections) and the undo log of people actions. See
  * [Note: people tables] in main/library/migrations.ts.
  */
+import type { Filter } from '../../api/contract.js';
 import type { Db } from '../db.js';
+import { matchingFaces } from '../query.js';
 
 export interface StoredVectorInput {
   spec: string;
@@ -278,6 +280,19 @@ export class PeopleRepository {
   /** The user's cover face, else the person's largest sharp face. */
   coverFace(p: PersonRow): number | null {
     return p.cover_face_id ?? this.stmts.bestFace.get(p.id)?.face_id ?? null;
+  }
+
+  /** Faces per person under a filter (its people selection left out), most first. */
+  personCounts(filter: Filter, limit: number): { id: number; name: string | null; count: number }[] {
+    const from = matchingFaces({ ...filter, people: [] });
+    return this.db
+      .prepare<unknown[], { id: number; name: string | null; count: number }>(
+        `SELECT p.id, p.name, c.count FROM (
+           SELECT a.person_id, count(*) AS count ${from.sql.replace('FROM faces f', 'FROM faces f JOIN face_people a ON a.face_id = f.id')}
+            GROUP BY a.person_id) c JOIN people p ON p.id = c.person_id
+          WHERE p.hidden = 0 ORDER BY c.count DESC, p.id LIMIT ?`,
+      )
+      .all(...from.params, limit);
   }
 
   // ---- assignments
