@@ -395,10 +395,13 @@ export class PeopleService {
         // People first (a merged-away person comes back), then who each face was, then "not" lists.
         for (const p of s.people) if (p.row) this.repo.restorePerson(p.row);
         for (const a of s.assignments) {
+          // A face re-analysed since then is another row now: what the user said moved with it already.
+          if (!this.repo.faceExists(a.faceId)) continue;
           if (a.row) this.repo.assign(a.faceId, a.row.person_id, a.row.source, a.row.assigned_at);
           else this.repo.unassign(a.faceId);
         }
         for (const r of s.rejections) {
+          if (!this.repo.faceExists(r.faceId)) continue;
           for (const x of this.repo.rejectionsOf(r.faceId)) {
             if (!r.personIds.includes(x.person_id)) this.repo.unreject(r.faceId, x.person_id);
           }

@@ -137,6 +137,7 @@ export class PeopleRepository {
           ORDER BY a.source = 'user' DESC, f.face_size * min(f.sharpness, 200) DESC, a.face_id LIMIT 1`,
       ),
       assignment: db.prepare<[number], AssignmentRow>('SELECT * FROM face_people WHERE face_id = ?'),
+      faceExists: db.prepare<[number], { id: number }>('SELECT id FROM faces WHERE id = ?'),
       assign: db.prepare<[number, number, AssignmentSource, string]>(
         `INSERT INTO face_people (face_id, person_id, source, assigned_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (face_id) DO UPDATE SET person_id = excluded.person_id, source = excluded.source,
@@ -296,6 +297,10 @@ export class PeopleRepository {
   }
 
   // ---- assignments
+
+  faceExists(faceId: number): boolean {
+    return this.stmts.faceExists.get(faceId) !== undefined;
+  }
 
   assignment(faceId: number): AssignmentRow | undefined {
     return this.stmts.assignment.get(faceId);
