@@ -36,7 +36,7 @@ const RADIUS_OVER_THRESHOLD = 0.12;
 export function neighbourGraph(set: VectorSet, k: number, radius: number): Neighbour[][] {
   const index = new IvfIndex(set);
   for (let i = 0; i < set.count; i++) index.add(i);
-  if (set.count >= 20_000) index.build();
+  index.build();
   const graph: Neighbour[][] = [];
   for (let i = 0; i < set.count; i++) graph.push(index.search(set.row(i), k, radius, i));
   return graph;

@@ -99,6 +99,8 @@ export class IvfIndex {
   private centroids: Float32Array | null = null;
   private lists: number[][] = [];
   private readonly pending: number[] = [];
+  /** Every vector filed (the set may hold others, not yet or never filed). */
+  private readonly members: number[] = [];
 
   constructor(
     readonly set: VectorSet,
@@ -107,17 +109,23 @@ export class IvfIndex {
 
   /** Files vector `i` of the set (call after adding it to the set). */
   add(i: number): void {
+    this.members.push(i);
     if (!this.centroids) {
       this.pending.push(i);
-      if (this.set.count >= (this.options.exactBelow ?? 20_000)) this.build();
+      if (this.members.length >= (this.options.exactBelow ?? 20_000)) this.build();
       return;
     }
     (this.lists[this.nearestCentroids(this.set.row(i), 1)[0] as number] as number[]).push(i);
+    // Lists stay about listSize long: retrain once the set has doubled since the last training.
+    if (this.members.length >= 2 * this.builtAt) this.build();
   }
 
-  /** (Re)trains the coarse centroids on a sample and files every vector of the set. */
+  private builtAt = 0;
+
+  /** (Re)trains the coarse centroids on a sample of the filed vectors and files them again. */
   build(): void {
-    const n = this.set.count;
+    const n = this.members.length;
+    if (n === 0) return;
     const dim = this.set.dim;
     const nLists = Math.max(1, Math.round(n / (this.options.listSize ?? 1000)));
     let seed = this.options.seed ?? 1;
@@ -125,7 +133,10 @@ export class IvfIndex {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed / 2_147_483_648;
     };
-    const sample = Array.from({ length: Math.min(n, nLists * 40) }, () => Math.floor(rand() * n));
+    const sample = Array.from(
+      { length: Math.min(n, nLists * 40) },
+      () => this.members[Math.floor(rand() * n)] as number,
+    );
     const centroids = new Float32Array(nLists * dim);
     for (let c = 0; c < nLists; c++) centroids.set(this.set.row(sample[c % sample.length] as number), c * dim);
     this.centroids = centroids;
@@ -144,9 +155,10 @@ export class IvfIndex {
       }
     }
     this.lists = Array.from({ length: nLists }, () => []);
-    for (let i = 0; i < n; i++)
+    for (const i of this.members)
       (this.lists[this.nearestCentroids(this.set.row(i), 1)[0] as number] as number[]).push(i);
     this.pending.length = 0;
+    this.builtAt = n;
   }
 
   private nearestCentroids(q: Float32Array, m: number): number[] {
