@@ -305,7 +305,7 @@ export interface PeopleApi {
   };
   'people:confirm': { request: { faceIds: number[] }; response: { confirmed: number } };
   /** "Not this person": the faces leave their person, and clustering never puts them back there. */
-  'people:moveOut': { request: { faceIds: number[] }; response: { moved: number } };
+  'people:remove': { request: { faceIds: number[] }; response: { moved: number } };
   /** Undoes the last people action (its kind, or null when there was none). */
   'people:undo': { request: void; response: { undone: string | null } };
   'people:recluster': { request: void; response: { people: number; assigned: number } };
@@ -389,7 +389,7 @@ export const CHANNELS = [
   'people:hide',
   'people:assign',
   'people:confirm',
-  'people:moveOut',
+  'people:remove',
   'people:undo',
   'people:recluster',
 ] as const satisfies readonly Channel[];

@@ -235,7 +235,7 @@ const PEOPLE_VALIDATORS: { [C in keyof PeopleApi]: Check<Request<C>> } = {
     return r;
   },
   'people:confirm': object({ faceIds: required(faceIds) }),
-  'people:moveOut': object({ faceIds: required(faceIds) }),
+  'people:remove': object({ faceIds: required(faceIds) }),
   'people:undo': nothing,
   'people:recluster': nothing,
 };

@@ -96,7 +96,7 @@ export function peopleHandlers(host: PeopleHost): PeopleHandlers {
       host.changed(photosOf(faceIds));
       return { confirmed: faceIds.length };
     },
-    'people:moveOut': ({ faceIds }) => {
+    'people:remove': ({ faceIds }) => {
       people().moveOut(faceIds);
       host.changed(photosOf(faceIds));
       return { moved: faceIds.length };

@@ -125,7 +125,7 @@ export class PeopleState {
 
   moveOut(faceIds: number[]): Promise<void> {
     return this.#act(
-      () => this.#bridge.invoke('people:moveOut', { faceIds }),
+      () => this.#bridge.invoke('people:remove', { faceIds }),
       `${faceIds.length === 1 ? 'Face' : `${faceIds.length} faces`} moved out`,
     );
   }
