@@ -40,7 +40,8 @@ export class PeopleState {
       const r = await this.#bridge.invoke('people:list', { page: { offset: 0, limit: PAGE } });
       this.people = r.items;
       this.total = r.total;
-      if (this.open) await this.show(this.open.id);
+      const open = this.open;
+      if (open) await this.show(open.id);
     } catch (err) {
       this.#toasts.error(err);
     } finally {
@@ -48,7 +49,11 @@ export class PeopleState {
     }
   }
 
+  /** Bumped by every show(): a slower earlier answer never reopens a person the user has left. */
+  #showing = 0;
+
   async show(id: number | null): Promise<void> {
+    const generation = ++this.#showing;
     if (id === null) {
       this.open = null;
       this.faces = [];
@@ -61,11 +66,13 @@ export class PeopleState {
         this.#bridge.invoke('faces:query', { filter: { people: [id] }, page: { offset: 0, limit: PAGE } }),
         this.#bridge.invoke('people:suggestions', { id }),
       ]);
+      if (generation !== this.#showing) return;
       this.open = person;
       this.faces = faces.items;
       this.facesTotal = faces.total;
       this.suggestions = suggestions;
     } catch (err) {
+      if (generation !== this.#showing) return;
       // The person was merged away or is gone: back to the list.
       this.open = null;
       this.#toasts.error(err);
