@@ -11,6 +11,7 @@
 import { type Db, now } from '../library/db.js';
 import {
   type AssignmentRow,
+  type ClusterFaceRow,
   type PeopleRepository,
   type PersonRow,
   blobVector,
@@ -68,10 +69,27 @@ export class PeopleService {
     readonly spec: string,
   ) {}
 
-  private load(): Loaded {
-    const rows = [...this.repo.clusterFaces(this.spec)];
-    const set = new VectorSet(rows[0] ? rows[0].vector.byteLength / 4 : 128, rows.length);
-    const l: Loaded = { set, faceIds: [], position: new Map(), person: [], source: [], usable: [] };
+  /**
+   * The vectors and index incremental assignment keeps between scans (a million faces' index takes
+   * minutes to build, a search milliseconds). Dropped by every user action and re-cluster, which change
+   * whom faces belong to; rebuilt on the next assignment.
+   */
+  private kept: { l: Loaded; index: IvfIndex; through: number } | null = null;
+
+  private forget(): void {
+    this.kept = null;
+  }
+
+  private load(rows: Iterable<ClusterFaceRow> = this.repo.clusterFaces(this.spec), into?: Loaded): Loaded {
+    const l: Loaded = into ?? {
+      set: new VectorSet(128, 1024),
+      faceIds: [],
+      position: new Map(),
+      person: [],
+      source: [],
+      usable: [],
+    };
+    const set = l.set;
     for (const r of rows) {
       l.position.set(r.faceId, set.add(blobVector(r.vector)));
       l.faceIds.push(r.faceId);
@@ -89,15 +107,23 @@ export class PeopleService {
    */
   assignNew(): number {
     const watermark = this.repo.watermark();
-    const l = this.load();
+    if (this.kept && this.kept.through !== watermark) this.forget();
+    let from = 0;
+    if (this.kept) {
+      from = this.kept.l.faceIds.length;
+      this.load(this.repo.clusterFacesAfter(this.spec, watermark), this.kept.l);
+    } else {
+      const l = this.load();
+      this.kept = { l, index: new IvfIndex(l.set), through: watermark };
+    }
+    const { l, index } = this.kept;
     const rejections = this.repo.rejections();
-    const index = new IvfIndex(l.set);
     let placed = 0;
     let last = watermark;
     const at = now();
     this.db
       .transaction(() => {
-        for (let i = 0; i < l.faceIds.length; i++) {
+        for (let i = from; i < l.faceIds.length; i++) {
           const faceId = l.faceIds[i] as number;
           if (faceId > watermark && l.person[i] === null && l.usable[i]) {
             const target = this.vote(l, index, i, rejections.get(faceId));
@@ -120,6 +146,7 @@ export class PeopleService {
         this.repo.setWatermark(last);
       })
       .immediate();
+    this.kept.through = last;
     return placed;
   }
 
@@ -133,6 +160,8 @@ export class PeopleService {
     const near = index.search(l.set.row(i), INCREMENTAL.k, INCREMENTAL.threshold, i);
     const votes = new Map<string, { n: number; personId: number | null; singleton: number; d: number }>();
     for (const n of near) {
+      // Kept vectors may be of faces re-analysed or purged since: only faces still there vote.
+      if (!this.repo.faceExists(l.faceIds[n.index] as number)) continue;
       const p = l.person[n.index] ?? null;
       if (p !== null && rejected?.has(p)) continue;
       const key = p === null ? `f${n.index}` : `p${p}`;
@@ -142,6 +171,9 @@ export class PeopleService {
     }
     let best: { n: number; personId: number | null; singleton: number; d: number } | null = null;
     for (const v of votes.values()) if (!best || v.n > best.n || (v.n === best.n && v.d < best.d)) best = v;
+    // A person since merged away, or a lone face placed since by another process: no safe target.
+    if (best && best.personId !== null && !this.repo.person(best.personId)) return null;
+    if (best && best.personId === null && this.repo.assignment(l.faceIds[best.singleton] as number)) return null;
     return best;
   }
 
@@ -150,6 +182,7 @@ export class PeopleService {
    * once; the user's placements stay, anchor their clusters, and keep people's ids (and names).
    */
   recluster(): { people: number; assigned: number } {
+    this.forget();
     const l = this.load();
     const rejections = this.repo.rejections();
     const usableIdx = l.faceIds.map((_, i) => i).filter((i) => l.usable[i]);
@@ -277,6 +310,7 @@ export class PeopleService {
   // ---- the user's word (each one action, undoable)
 
   private act(kind: string, people: number[], faces: number[], change: () => number[] | void): void {
+    this.forget();
     this.db
       .transaction(() => {
         const before = this.snapshot(people, faces);
@@ -389,6 +423,7 @@ export class PeopleService {
     const last = this.repo.lastAction();
     if (!last) return null;
     const s = last.undo as Snapshot;
+    this.forget();
     this.db
       .transaction(() => {
         const at = now();

@@ -59,6 +59,13 @@ describe('people in a real library', { timeout: TIMEOUT }, () => {
     root = path.join(work, 'Photos');
     mkdirSync(root);
     for (const n of [1, 2, 3, 4, 5, 6]) cpSync(sample(n), path.join(root, `sample${n}.jpg`));
+    // The same people in other photos: smaller copies of two samples (other bytes, the same faces).
+    for (const n of [2, 4]) {
+      await sharp(sample(n))
+        .resize({ width: 900 })
+        .jpeg({ quality: 90 })
+        .toFile(path.join(root, `copy${n}.jpg`));
+    }
     library = new Library({ dbPath: path.join(work, 'library.db') });
     await scan(root);
   });

@@ -83,6 +83,11 @@ export class PeopleRepository {
            FROM face_embeddings e JOIN faces f ON f.id = e.face_id LEFT JOIN face_people a ON a.face_id = f.id
           WHERE e.spec = ? ORDER BY f.id`,
       ),
+      clusterFacesAfter: db.prepare<[string, number], ClusterFaceRow>(
+        `SELECT f.id AS faceId, e.vector, f.face_size AS faceSize, f.sharpness, a.person_id AS personId, a.source
+           FROM face_embeddings e JOIN faces f ON f.id = e.face_id LEFT JOIN face_people a ON a.face_id = f.id
+          WHERE e.spec = ? AND f.id > ? ORDER BY f.id`,
+      ),
       unembedded: db.prepare<[number, string, number], FaceToEmbedRow>(
         `SELECT f.id AS faceId, p.id AS photoId, p.path, f.x, f.y, f.w, f.h, f.landmarks
            FROM faces f JOIN photos p ON p.id = f.photo_id
@@ -215,6 +220,11 @@ export class PeopleRepository {
   /** Every face with a vector of `spec`, with its quality and current person, in id order. */
   *clusterFaces(spec: string): IterableIterator<ClusterFaceRow> {
     yield* this.stmts.clusterFaces.iterate(spec);
+  }
+
+  /** The same, for faces after `afterId` only. */
+  *clusterFacesAfter(spec: string, afterId: number): IterableIterator<ClusterFaceRow> {
+    yield* this.stmts.clusterFacesAfter.iterate(spec, afterId);
   }
 
   /** Up to `limit` faces of present photos after `afterId` without a vector of `spec`. */
