@@ -21,7 +21,13 @@ import { FULL, INCREMENTAL } from '../main/people/service.js';
 import { IvfIndex, VectorSet } from '../main/people/vectors.js';
 
 const { values } = parseArgs({
-  options: { faces: { type: 'string', default: '1000000' }, 'skip-db': { type: 'boolean', default: false } },
+  options: {
+    faces: { type: 'string', default: '1000000' },
+    /** Library sizes to time assignment at (comma-separated). */
+    assign: { type: 'string', default: '100000,1000000' },
+    'skip-recluster': { type: 'boolean', default: false },
+    'skip-db': { type: 'boolean', default: false },
+  },
 });
 const DIM = 128;
 let seed = 12345;
@@ -66,13 +72,13 @@ function timeAssign(n: number): { ms: number; build: number } {
 }
 
 const out: Record<string, unknown> = {};
-for (const n of [100_000, Number(values.faces)]) {
+for (const n of values.assign.split(',').filter(Boolean).map(Number)) {
   const r = timeAssign(n);
   out[`assign ms/face at ${n}`] = Number(r.ms.toFixed(2));
   out[`index build s at ${n}`] = Number(r.build.toFixed(1));
   console.log(JSON.stringify(out));
 }
-{
+if (!values['skip-recluster']) {
   const { set } = synthetic(100_000);
   const t0 = performance.now();
   const labels = cluster(set, { algorithm: FULL.algorithm, threshold: FULL.threshold, k: FULL.k });
