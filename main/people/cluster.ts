@@ -32,9 +32,16 @@ export interface ClusterOptions {
 /** Which 'average' searches beyond the threshold, so that missing pairs are known to be that far. */
 const RADIUS_OVER_THRESHOLD = 0.12;
 
+/**
+ * The graph's index: shorter lists and fewer probes than assignment's (a re-cluster searches once per
+ * face, 100,000 times); faces of one person share their nearest lists, which the recall check in
+ * test/unit/people-cluster.test.ts holds it to.
+ */
+export const GRAPH_INDEX = { listSize: 400, probes: 4 };
+
 /** Each face's neighbours (index order), via the IVF index. */
 export function neighbourGraph(set: VectorSet, k: number, radius: number): Neighbour[][] {
-  const index = new IvfIndex(set);
+  const index = new IvfIndex(set, GRAPH_INDEX);
   for (let i = 0; i < set.count; i++) index.add(i);
   index.build();
   const graph: Neighbour[][] = [];
@@ -79,7 +86,7 @@ function voteCluster(
   excluded: ReadonlySet<number>,
 ): Int32Array {
   const labels = new Int32Array(set.count).fill(-1);
-  const index = new IvfIndex(set);
+  const index = new IvfIndex(set, GRAPH_INDEX);
   let next = 0;
   for (let i = 0; i < set.count; i++) {
     if (excluded.has(i)) continue;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cluster } from '../../main/people/cluster.js';
+import { GRAPH_INDEX, cluster } from '../../main/people/cluster.js';
 import { peopleMetrics } from '../../main/people/metrics.js';
 import { IvfIndex, VectorSet, bruteForce } from '../../main/people/vectors.js';
 
@@ -76,7 +76,7 @@ describe('people clustering', () => {
 
   test('the IVF index finds the same nearest neighbours as a full scan', () => {
     const { set } = synthetic(2000, 6, 8000, 7);
-    const index = new IvfIndex(set, { exactBelow: 1000 });
+    const index = new IvfIndex(set, { exactBelow: 1000, ...GRAPH_INDEX });
     for (let i = 0; i < set.count; i++) index.add(i);
     index.build();
     let found = 0;
