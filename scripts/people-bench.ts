@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Library } from '../main/library/library.js';
-import { cluster } from '../main/people/cluster.js';
+import { type ClusterAlgorithm, cluster } from '../main/people/cluster.js';
+import { peopleMetrics } from '../main/people/metrics.js';
 import { peopleOf } from '../main/people/library.js';
 import { FULL, INCREMENTAL } from '../main/people/service.js';
 import { IvfIndex, VectorSet } from '../main/people/vectors.js';
@@ -27,13 +28,15 @@ const { values } = parseArgs({
     assign: { type: 'string', default: '100000,1000000' },
     'skip-recluster': { type: 'boolean', default: false },
     'skip-db': { type: 'boolean', default: false },
+    /** Re-cluster with another algorithm and threshold than the product's (e.g. vote:0.48). */
+    recluster: { type: 'string' },
   },
 });
 const DIM = 128;
 let seed = 12345;
 const rand = () => {
-  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-  return seed / 2_147_483_648;
+  seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; // integer LCG: a float product loses bits and cycles
+  return seed / 4_294_967_296;
 };
 const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 
@@ -79,9 +82,20 @@ for (const n of values.assign.split(',').filter(Boolean).map(Number)) {
   console.log(JSON.stringify(out));
 }
 if (!values['skip-recluster']) {
-  const { set } = synthetic(100_000);
+  const { set, person } = synthetic(100_000);
+  const [algorithm, threshold] = values.recluster
+    ? [values.recluster.split(':')[0] as ClusterAlgorithm, Number(values.recluster.split(':')[1])]
+    : [FULL.algorithm, FULL.threshold];
+  out['recluster algorithm'] = `${algorithm} ${threshold}`;
+  out['recluster 100000 identities'] = new Set(person).size;
   const t0 = performance.now();
-  const labels = cluster(set, { algorithm: FULL.algorithm, threshold: FULL.threshold, k: FULL.k });
+  const labels = cluster(set, { algorithm, threshold, k: FULL.k });
+  const m = peopleMetrics(
+    Array.from(person, (p) => String(p)),
+    labels,
+  );
+  out['recluster 100000 bcubedF'] = Number(m.bcubedF.toFixed(3));
+  out['recluster 100000 pairwisePrecision'] = Number(m.pairwisePrecision.toFixed(3));
   out['recluster 100000 s'] = Number(((performance.now() - t0) / 1000).toFixed(1));
   out['recluster 100000 clusters'] = new Set(labels).size;
   console.log(JSON.stringify(out));

@@ -130,8 +130,8 @@ function whispers(graph: Neighbour[][], threshold: number, seed: number): Int32A
   const order = Array.from(graph.keys());
   let s = seed;
   const rand = () => {
-    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return s / 2_147_483_648;
+    s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0; // integer LCG: a float product loses bits and cycles
+    return s / 4_294_967_296;
   };
   for (let iter = 0; iter < 50; iter++) {
     for (let i = n - 1; i > 0; i--) {

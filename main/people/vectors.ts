@@ -130,8 +130,8 @@ export class IvfIndex {
     const nLists = Math.max(1, Math.round(n / (this.options.listSize ?? 1000)));
     let seed = this.options.seed ?? 1;
     const rand = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return seed / 2_147_483_648;
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; // integer LCG: a float product loses bits and cycles
+      return seed / 4_294_967_296;
     };
     const sample = Array.from(
       { length: Math.min(n, nLists * 40) },

@@ -12,8 +12,8 @@ import { IvfIndex, VectorSet, bruteForce } from '../../main/people/vectors.js';
 function rng(seed: number) {
   let s = seed;
   return () => {
-    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return s / 2_147_483_648;
+    s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0; // integer LCG: a float product loses bits and cycles
+    return s / 4_294_967_296;
   };
 }
 
