@@ -22,9 +22,7 @@ import { IvfIndex, VectorSet, distance } from './vectors.js';
 /**
  * Chosen on people-dev (docs/people.md): incremental k-NN vote at 0.48 (BCubed F 0.962, pairwise
  * precision 1.000) and, for a full re-cluster, average linkage at 0.52 (F 0.971, precision 0.997) — each
- * on the plateau of its sweep, below the threshold where precision starts to fall. On 100,000 synthetic
- * faces average linkage splits large people (a sparse graph misses pairs) while the vote run from scratch
- * merged far too much (docs/people.md, "Scale"): a split costs the user a merge, a wrong merge more.
+ * on the plateau of its sweep, below the threshold where precision starts to fall.
  */
 export const INCREMENTAL = { algorithm: 'vote' as ClusterAlgorithm, threshold: 0.48, k: 30 };
 export const FULL = { algorithm: 'average' as ClusterAlgorithm, threshold: 0.52, k: 30 };
