@@ -47,6 +47,8 @@ export interface Filter {
   corrected?: 'corrected' | 'uncorrected';
   /** Leave out faces whose shown estimate of any of these attributes is uncertain ([Note: per-attribute uncertainty]). */
   hideUncertain?: Attribute[];
+  /** Faces of these people (ids; several: any of them). Photo queries: photos with such a face. */
+  people?: number[];
 }
 
 /** How the photo grid is ordered: date taken (newest first), file name (A–Z), number of faces (most first). */
@@ -113,6 +115,8 @@ export interface FaceDetail extends FaceSummary {
   quality: { faceSize: number; sharpness: number; reasons: string[] };
   predictions: Prediction[];
   corrections: Correction[];
+  /** Who the face is, if anyone: placed by clustering, or by the user (`confirmed`). */
+  person?: FacePerson | null;
 }
 
 export interface PhotoDetail extends PhotoSummary {
@@ -283,7 +287,59 @@ export interface LearningStatus {
   blocked: string | null;
 }
 
-export interface Api {
+// ---- people (main/people/): faces of one person across the library, named and corrected by the user.
+
+export interface PersonSummary {
+  id: number;
+  /** null: "Unnamed person". */
+  name: string | null;
+  hidden: boolean;
+  /** Faces on photos present. */
+  faceCount: number;
+  coverFaceId: number | null;
+}
+
+export interface FacePerson {
+  id: number;
+  name: string | null;
+  confirmed: boolean;
+}
+
+/** People with their face counts under a filter (its own `people` selection left out). */
+export interface PersonCount {
+  id: number;
+  name: string | null;
+  count: number;
+}
+
+export interface PeopleApi {
+  'people:list': {
+    request: { page: Page; includeHidden?: boolean };
+    response: { total: number; items: PersonSummary[] };
+  };
+  'people:get': { request: { id: number }; response: PersonSummary };
+  /** Existing names starting with `prefix`, for autocomplete. */
+  'people:names': { request: { prefix: string }; response: string[] };
+  'people:counts': { request: { filter: Filter }; response: PersonCount[] };
+  /** "Is this …?": faces near the person's, not placed with them. */
+  'people:suggestions': { request: { id: number }; response: FaceSummary[] };
+  'people:name': { request: { id: number; name: string | null }; response: PersonSummary };
+  'people:merge': { request: { into: number; from: number }; response: PersonSummary };
+  'people:hide': { request: { id: number; hidden: boolean }; response: PersonSummary };
+  /** Faces put with a person (an existing one, or a new one by name) as the user's word. */
+  'people:assign': {
+    request: { faceIds: number[]; personId?: number; name?: string };
+    response: PersonSummary;
+  };
+  'people:confirm': { request: { faceIds: number[] }; response: { confirmed: number } };
+  /** "Not this person": the faces leave their person, and clustering never puts them back there. */
+  'people:remove': { request: { faceIds: number[] }; response: { moved: number } };
+  /** Undoes the last people action (its kind, or null when there was none). */
+  'people:undo': { request: void; response: { undone: string | null } };
+  'people:recluster': { request: void; response: { people: number; assigned: number } };
+}
+
+export interface Api extends PeopleApi {
   'app:info': { request: void; response: AppInfo };
   'settings:get': { request: void; response: Settings };
   'settings:update': { request: Partial<Settings>; response: Settings };
@@ -366,6 +422,19 @@ export const CHANNELS = [
   'learning:revert',
   'errors:ignore',
   'errors:retry',
+  'people:list',
+  'people:get',
+  'people:names',
+  'people:counts',
+  'people:suggestions',
+  'people:name',
+  'people:merge',
+  'people:hide',
+  'people:assign',
+  'people:confirm',
+  'people:remove',
+  'people:undo',
+  'people:recluster',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 

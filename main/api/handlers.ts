@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../engine/attributes/labels.js';
 import { ApiError } from './backend.js';
-import type { Attribute, Channel, Filter, Page, Request, Settings } from './contract.js';
+import type { Attribute, Channel, Filter, Page, PeopleApi, Request, Settings } from './contract.js';
 
 export const MAX_PAGE_SIZE = 500;
 /** Faces one correction request may change. */
@@ -145,6 +145,7 @@ const filterShape = object<Filter>({
   maxFaces: optional(integer(0, 10_000)),
   corrected: optional(oneOf(['corrected', 'uncorrected'] as const)),
   hideUncertain: optional(array(attribute, 4, { unique: true })),
+  people: optional(array(positiveId, 1000, { unique: true })),
 });
 
 export const filter: Check<Filter> = (value, where) => {
@@ -206,7 +207,44 @@ const correction: Check<Request<'faces:correct'>> = (value, where) => {
   return r;
 };
 
+// ---- people (main/people/)
+function text(maxLength: number): Check<string> {
+  return (value, where) => {
+    if (typeof value !== 'string' || value.length > maxLength || value.includes('\0')) {
+      fail(where, `expected text of at most ${maxLength} characters`);
+    }
+    return value;
+  };
+}
+const personName: Check<string | null> = (value, where) => (value === null ? null : text(200)(value, where));
+const PEOPLE_VALIDATORS: { [C in keyof PeopleApi]: Check<Request<C>> } = {
+  'people:list': object({ page: required(page), includeHidden: optional(boolean) }),
+  'people:get': object({ id: required(positiveId) }),
+  'people:names': object({ prefix: required(text(200)) }),
+  'people:counts': object({ filter: required(filter) }),
+  'people:suggestions': object({ id: required(positiveId) }),
+  'people:name': object({ id: required(positiveId), name: { check: personName } }),
+  'people:merge': object({ into: required(positiveId), from: required(positiveId) }),
+  'people:hide': object({ id: required(positiveId), hidden: required(boolean) }),
+  'people:assign': (value, where) => {
+    const r = object<Request<'people:assign'>>({
+      faceIds: required(faceIds),
+      personId: optional(positiveId),
+      name: optional(text(200)),
+    })(value, where);
+    if ((r.personId === undefined) === (r.name === undefined || r.name.trim() === '')) {
+      fail(where, 'name a person: personId or a name (one of them)');
+    }
+    return r;
+  },
+  'people:confirm': object({ faceIds: required(faceIds) }),
+  'people:remove': object({ faceIds: required(faceIds) }),
+  'people:undo': nothing,
+  'people:recluster': nothing,
+};
+
 const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
+  ...PEOPLE_VALIDATORS,
   'app:info': nothing,
   'settings:get': nothing,
   'settings:update': settingsUpdate,

@@ -8,6 +8,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { modelsCommand } from './commands/models.js';
+import { peopleCommand } from './commands/people.js';
 import { purgeCommand } from './commands/purge.js';
 import { queryCommand } from './commands/query.js';
 import { scanCommand } from './commands/scan.js';
@@ -27,6 +28,7 @@ const COMMANDS: Command[] = [
   purgeCommand,
   trainHeadsCommand,
   doctorCommand,
+  peopleCommand,
 ];
 
 function usage(): string {

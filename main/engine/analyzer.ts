@@ -6,6 +6,7 @@ import ort from 'onnxruntime-node';
 import { calibrateEstimate } from './attributes/calibration.js';
 import { type EstimatedAttribute, combineEstimates } from './attributes/ensemble.js';
 import { HEADS_NETWORK, HEADS_PROVIDES, measuredAssignment, runHeads } from './attributes/heads.js';
+import { identitySpec, identityVectors, identityWithin } from './attributes/identity.js';
 import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from './attributes/networks.js';
 import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
 import { type CropRecipe, cropFace } from './faces/crop.js';
@@ -49,6 +50,11 @@ export interface AnalyzerOptions {
   recipes: Record<string, CropRecipe>;
   /** Also compute the 128-d embedding of every face. */
   embeddings: boolean;
+  /**
+   * Give every face its stored vectors (AnalyzedFace.vectors): the identity vector people are
+   * clustered on ([Note: identity framing]) and the heads' input where heads ran (the library scans so).
+   */
+  identity: boolean;
   /**
    * Where the detector finds nothing, look again for one large face in the photo mirror-extended on every
    * side: a close-up or a tight crop cuts the face at the border, where MTCNN misses it (measured on
@@ -135,6 +141,7 @@ export class FaceAnalyzer {
       assignment: options.assignment ?? measuredAssignment(DEFAULT_ASSIGNMENT),
       recipes: {},
       embeddings: false,
+      identity: false,
       closeUps: true,
       ...options,
     };
@@ -249,6 +256,7 @@ export class FaceAnalyzer {
         if (seven) (results[i] as Attributes).ethnicity7 = seven;
       });
     }
+    if (this.options.identity) await this.identity(sampler, faces, outputs.get(HEADS_NETWORK), results);
     if (this.options.embeddings) {
       faces.forEach((_, i) => {
         const embedding = outputs.get('facenet128')?.[i]?.embedding;
@@ -256,6 +264,32 @@ export class FaceAnalyzer {
       });
     }
     return results;
+  }
+
+  /** Fills each result's `vectors`: the heads' inputs, and the identity vector (from them when they hold it). */
+  private async identity(
+    sampler: AreaSampler,
+    faces: readonly Detection[],
+    heads: readonly Attributes[] | undefined,
+    results: Attributes[],
+  ): Promise<void> {
+    const spec = identitySpec(this.models);
+    const missing: number[] = [];
+    faces.forEach((_, i) => {
+      const stored = heads?.[i]?.vectors ?? [];
+      const identity = identityWithin(stored, this.models);
+      (results[i] as Attributes).vectors = identity ? [{ spec, vector: identity }, ...stored] : [...stored];
+      if (!identity) missing.push(i);
+    });
+    if (missing.length === 0) return;
+    const computed = await identityVectors(
+      this.models,
+      sampler,
+      missing.map((i) => faces[i] as Detection),
+    );
+    missing.forEach((i, k) =>
+      (results[i] as Attributes).vectors?.unshift({ spec, vector: computed[k] as Float32Array }),
+    );
   }
 
   /** Runs one network on crops of the given faces, in one batch. */

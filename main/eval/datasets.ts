@@ -15,6 +15,8 @@ export interface AttributeSample {
   /** FairFace's seven classes (ETHNICITIES7), where the set has them. */
   ethnicity7?: string;
   emotion?: string;
+  /** Identity of the photo's centre face (people sets). */
+  person?: string;
 }
 
 export interface DetectionImage {
@@ -76,6 +78,7 @@ export function loadEvalSet(folder: string): EvalSet {
       if (r['ethnicity']) s.ethnicity = r['ethnicity'];
       if (r['ethnicity7']) s.ethnicity7 = r['ethnicity7'];
       if (r['emotion']) s.emotion = r['emotion'];
+      if (r['person']) s.person = r['person'];
       return s;
     });
     return { kind: 'attributes', root, samples };

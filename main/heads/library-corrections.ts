@@ -2,15 +2,20 @@
  * The user's corrections, read from the Facets library (read-only), with what the fine-tune needs
  * around them: the confirmations (a corrected face's other attributes, as shown and left standing)
  * and anchor faces (a seeded sample of uncorrected faces). Every face needs the heads' input
- * embedding; the library stores none today, so each face is re-embedded from its photo and its
- * stored landmarks (cached by photo content hash + landmarks + embedding spec). Where a
- * `face_embeddings` table exists (the schema proposed in models/README.md), its vectors for the heads'
- * spec are used instead.
+ * embedding: the library's `face_embeddings` table (migration 3, written at scan time and by the
+ * backfill) holds it under the heads' spec; a face without one there is re-embedded from its photo and
+ * its stored landmarks (cached by photo content hash + landmarks + embedding spec).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { type EmbeddingSpec, HEAD_TASKS, type HeadTask, headsInput } from '../engine/attributes/heads.js';
+import {
+  type EmbeddingSpec,
+  HEAD_TASKS,
+  type HeadTask,
+  headsInput,
+  specKey as engineSpecKey,
+} from '../engine/attributes/heads.js';
 import type { Detection, Point } from '../engine/detection/mtcnn.js';
 import type { CropRecipe } from '../engine/faces/crop.js';
 import { decodeForAnalysis } from '../engine/image/decode.js';
@@ -44,12 +49,8 @@ const ATTRIBUTES: Record<string, { task: HeadTask; column: string }> = {
   emotion: { task: 'emotion', column: 'emotion' },
 };
 
-/** The key naming an embedding spec (networks with their model hashes, recipe, flip) in caches and tables. */
-export function specKey(spec: EmbeddingSpec, shas: readonly string[]): string {
-  const r = spec.recipe;
-  const recipe = r.method === 'align' ? `align-${r.template ?? 'arcface'}-${r.margin}` : `box-${r.margin}`;
-  return `${spec.models.map((m, i) => `${m}@${(shas[i] ?? '').slice(0, 12)}`).join('+')}:${recipe}:${spec.flip ? 'flip' : 'plain'}`;
-}
+/** The key naming an embedding spec in caches and the library's face_embeddings table (the engine's). */
+export const specKey = engineSpecKey;
 
 interface FaceRow {
   faceId: number;

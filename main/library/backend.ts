@@ -32,6 +32,8 @@ import { decodePhoto } from './decoders.js';
 import { photoKind } from './formats.js';
 import { hashFile } from './hash.js';
 import { Learning } from './learning.js';
+import { peopleHandlers, personOfFace } from '../people/handlers.js';
+import { peopleAfterScan } from '../people/library.js';
 import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
@@ -164,6 +166,12 @@ class LibraryBackend implements Backend {
         if (this.scanner?.busy) return this.scanner.progress;
         return this.library.settings.get().folders.length === 0 ? this.progress() : this.startScan(undefined);
       },
+      ...peopleHandlers({
+        library: this.library,
+        present: (face) => this.present(face),
+        changed: (ids) => this.emitChanged(ids),
+        closed: () => this.closed,
+      }),
     };
   }
 
@@ -268,10 +276,13 @@ class LibraryBackend implements Backend {
     this.scanner = scanner;
     this.scanRun = scanner
       .scan(folders)
-      .then((summary) => {
+      .then(async (summary) => {
         this.afterXmp(() =>
           this.library.xmp.afterScan([...changed], { roots: folders, shouldStop: () => this.closed }),
         );
+        // New faces join people (and faces from before people existed get their vectors first).
+        const { placed, embedded } = await peopleAfterScan(this.library, { shouldStop: () => this.closed });
+        if (placed > 0 || embedded > 0) this.emitChanged('all');
         return summary;
       })
       .catch((err: unknown) => {
@@ -338,7 +349,8 @@ class LibraryBackend implements Backend {
     return rest;
   }
 
-  private presentDetail(face: FaceDetail): FaceDetail {
+  private presentDetail(detail: FaceDetail): FaceDetail {
+    const face = { ...detail, person: personOfFace(this.library, detail.id) };
     if (!this.ethnicityHidden()) return face;
     const { ethnicity: _hidden, ...rest } = face;
     return {

@@ -6,6 +6,7 @@ import type { Attribute } from '../api/contract.js';
 import type { FaceBox } from '../engine/analyzer.js';
 import { type Db, now } from './db.js';
 import { FaceRepository } from './repositories/faces.js';
+import { PeopleRepository } from './repositories/people.js';
 import { type PhotoContent, type PhotoFile, PhotoRepository, type PhotoRow } from './repositories/photos.js';
 import { RetryRepository } from './repositories/retries.js';
 import type { PhotoResult } from './worker-protocol.js';
@@ -18,11 +19,13 @@ export class Catalog {
   readonly faces: FaceRepository;
   /** When failed files are tried again (migration 5). */
   readonly retries: RetryRepository;
+  readonly people: PeopleRepository;
 
   constructor(readonly db: Db) {
     this.photos = new PhotoRepository(db);
     this.faces = new FaceRepository(db);
     this.retries = new RetryRepository(db);
+    this.people = new PeopleRepository(db);
   }
 
   /** Stores an analysis; an existing row at that path (its file changed) is re-analysed in place. */
@@ -45,18 +48,19 @@ export class Catalog {
         const existing = this.photos.byPath(file.path);
         if (!existing) {
           const id = this.photos.insert(file, content, now());
-          this.faces.insert(id, result.faces);
+          this.storeVectors(this.faces.insert(id, result.faces), result);
           return id;
         }
         const corrected = this.correctedBoxes(existing.id);
+        const userWord = this.people.userWordOfPhoto(existing.id);
         this.photos.updateContent(existing.id, file, content);
         this.retries.succeeded(existing.id);
         this.faces.deleteOfPhoto(existing.id);
         const ids = this.faces.insert(existing.id, result.faces);
-        this.carryCorrections(
-          corrected,
-          result.faces.map((f, i) => ({ id: ids[i] as number, box: f.box })),
-        );
+        this.storeVectors(ids, result);
+        const fresh = result.faces.map((f, i) => ({ id: ids[i] as number, box: f.box }));
+        this.carryCorrections(corrected, fresh);
+        this.carryUserWord(userWord, fresh);
         return existing.id;
       })
       .immediate();
@@ -123,6 +127,7 @@ export class Catalog {
           id = this.photos.insert(file, content, now());
         }
         this.faces.copy(source.id, id);
+        this.people.copyVectors(source.id, id);
         return id;
       })
       .immediate();
@@ -163,6 +168,36 @@ export class Catalog {
         if (overlap >= CORRECTION_CARRY_IOU && (!best || overlap > best.iou)) best = { id: candidate.id, iou: overlap };
       }
       if (best) for (const c of face.corrections) this.faces.correct(best.id, c.attribute, c.value, c.at);
+    }
+  }
+
+  // People ([Note: people tables]): vectors are stored with the faces, and the user's word on who a face
+  // is (and is not) follows a re-analysed face as its corrections do.
+  private storeVectors(ids: readonly number[], result: PhotoResult): void {
+    result.faces.forEach((f, i) => {
+      if (f.vectors?.length) this.people.insertVectors(ids[i] as number, f.vectors);
+    });
+  }
+
+  private carryUserWord(
+    old: ReturnType<PeopleRepository['userWordOfPhoto']>,
+    fresh: readonly { id: number; box: FaceBox }[],
+  ): void {
+    const best = (box: { x: number; y: number; w: number; h: number }) => {
+      let found: { id: number; iou: number } | null = null;
+      for (const c of fresh) {
+        const overlap = iou({ x: box.x, y: box.y, width: box.w, height: box.h }, c.box);
+        if (overlap >= CORRECTION_CARRY_IOU && (!found || overlap > found.iou)) found = { id: c.id, iou: overlap };
+      }
+      return found?.id;
+    };
+    for (const a of old.assignments) {
+      const id = best(a.box);
+      if (id !== undefined) this.people.assign(id, a.personId, 'user', a.at);
+    }
+    for (const r of old.rejections) {
+      const id = best(r.box);
+      if (id !== undefined) this.people.reject(id, r.personId, r.at);
     }
   }
 }

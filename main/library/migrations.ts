@@ -173,6 +173,92 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'people: face embeddings, people, assignments and the user word on them',
+    sql: `
+      -- [Note: people tables] Each face's vectors, one per embedding spec (main/engine/attributes/heads.ts
+      -- specKey: networks with the first 12 hex of their model sha256, framing, mirroring), float32
+      -- little-endian: the identity vector people are clustered on, and the heads' input the fine-tune
+      -- reads. Written at scan time; older faces get theirs from the background backfill.
+      CREATE TABLE face_embeddings (
+        face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+        spec    TEXT NOT NULL,
+        dim     INTEGER NOT NULL,
+        vector  BLOB NOT NULL,
+        PRIMARY KEY (face_id, spec)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX face_embeddings_spec ON face_embeddings (spec, face_id);
+
+      CREATE TABLE people (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT,              -- NULL: shown as "Unnamed person"
+        hidden        INTEGER NOT NULL DEFAULT 0,
+        cover_face_id INTEGER REFERENCES faces (id) ON DELETE SET NULL, -- chosen by the user; else the best face
+        face_count    INTEGER NOT NULL DEFAULT 0, -- faces on visible photos, kept by the triggers below
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX people_name ON people (name COLLATE NOCASE) WHERE name IS NOT NULL;
+      CREATE INDEX people_by_count ON people (hidden, face_count DESC, id);
+
+      -- Who each face is. 'cluster': placed by clustering, which may move it again; 'user': the user put or
+      -- confirmed it there, and clustering never moves it.
+      CREATE TABLE face_people (
+        face_id     INTEGER PRIMARY KEY REFERENCES faces (id) ON DELETE CASCADE,
+        person_id   INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        source      TEXT NOT NULL CHECK (source IN ('cluster', 'user')),
+        assigned_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX face_people_person ON face_people (person_id, source);
+
+      -- people.face_count follows face_people and the faces' visibility (the people list reads it alone).
+      -- A face leaves its person before it is deleted, while its visibility can still be read.
+      CREATE TRIGGER faces_leave_people BEFORE DELETE ON faces
+      BEGIN
+        DELETE FROM face_people WHERE face_id = OLD.id;
+      END;
+      CREATE TRIGGER face_people_added AFTER INSERT ON face_people
+      BEGIN
+        UPDATE people SET face_count = face_count + coalesce((SELECT photo_visible FROM faces WHERE id = NEW.face_id), 0)
+         WHERE id = NEW.person_id;
+      END;
+      CREATE TRIGGER face_people_removed AFTER DELETE ON face_people
+      BEGIN
+        UPDATE people SET face_count = face_count - coalesce((SELECT photo_visible FROM faces WHERE id = OLD.face_id), 0)
+         WHERE id = OLD.person_id;
+      END;
+      CREATE TRIGGER face_people_moved AFTER UPDATE OF person_id ON face_people WHEN NEW.person_id <> OLD.person_id
+      BEGIN
+        UPDATE people SET face_count = face_count - coalesce((SELECT photo_visible FROM faces WHERE id = OLD.face_id), 0)
+         WHERE id = OLD.person_id;
+        UPDATE people SET face_count = face_count + coalesce((SELECT photo_visible FROM faces WHERE id = NEW.face_id), 0)
+         WHERE id = NEW.person_id;
+      END;
+      CREATE TRIGGER faces_visibility_to_people AFTER UPDATE OF photo_visible ON faces
+        WHEN NEW.photo_visible <> OLD.photo_visible
+      BEGIN
+        UPDATE people SET face_count = face_count + NEW.photo_visible - OLD.photo_visible
+         WHERE id = (SELECT person_id FROM face_people WHERE face_id = NEW.id);
+      END;
+
+      -- "Not this person": clustering never puts the face back with that person.
+      CREATE TABLE face_person_rejections (
+        face_id   INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+        person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        at        TEXT NOT NULL,
+        PRIMARY KEY (face_id, person_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The user's people actions, newest last, each with what it changed (JSON), so undo restores it.
+      CREATE TABLE people_actions (
+        id     INTEGER PRIMARY KEY,
+        kind   TEXT NOT NULL,
+        undo   TEXT NOT NULL,
+        at     TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
     version: 4,
     name: 'problems the user chose to ignore',
     sql: `

@@ -86,6 +86,7 @@ function faceConditions(filter: Filter, except?: FacetName): Conditions {
     sql.push(filter.corrected === 'corrected' ? 'f.corrected <> 0' : 'f.corrected = 0');
   }
   sql.push(...sureConditions(filter).sql);
+  peopleCondition(filter, sql, params);
   return { sql, params };
 }
 
@@ -101,6 +102,22 @@ function sureConditions(filter: Filter): Conditions {
     return `((f.corrected & ${c.bit}) <> 0 OR f.${c.value} IS NULL OR f.${c.confidence} >= ${Number(thresholds[a].below)})`;
   });
   return { sql, params: [] };
+}
+
+/**
+ * [Note: person filter] The face is one of the filtered people. Written into the face conditions (face
+ * queries, photos with such a face) and into the photo conditions on faces (facets read faces by them),
+ * so that "Anna, happy" means one face that is Anna and happy, everywhere.
+ */
+function peopleCondition(filter: Filter, sql: string[], params: unknown[]): void {
+  if (!filter.people?.length) return;
+  sql.push(`f.id IN (SELECT face_id FROM face_people WHERE person_id IN (${filter.people.map(() => '?').join(', ')}))`);
+  params.push(...filter.people);
+}
+
+/** `FROM faces f WHERE …` for a filter, for queries written elsewhere (the people repository). */
+export function matchingFaces(filter: Filter): { sql: string; params: unknown[] } {
+  return facesFrom(filter);
 }
 
 /** Conditions on the photo (folder, dates, face count; always: present and readable). */
@@ -123,6 +140,7 @@ function photoConditions(filter: Filter, on: 'photos' | 'faces', except: readonl
       params.push(nextDay(filter.takenTo));
     }
   }
+  if (on === 'faces') peopleCondition(filter, sql, params);
   if (!except.includes('faceCount')) {
     if (filter.minFaces !== undefined) {
       sql.push(`${col.faces} >= ?`);

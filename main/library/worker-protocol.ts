@@ -31,6 +31,8 @@ export interface FaceResult {
   landmarks: [number, number][];
   quality: { faceSize: number; sharpness: number; uncertain: boolean; reasons: string[] };
   predictions: PredictionRow[];
+  /** The face's vectors per embedding spec (identity, heads' input): stored in face_embeddings. */
+  vectors?: { spec: string; vector: Float32Array }[];
 }
 
 export interface PhotoResult {

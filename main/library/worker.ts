@@ -30,7 +30,8 @@ const models = new ModelStore(config.modelsDir ?? modelsDir(), {
   ...(config.providers ? { providers: config.providers } : {}),
   intraOpThreads: config.intraOpThreads,
 });
-const analyzer = new FaceAnalyzer(models, config.analyzer);
+// Every scanned face gets its identity vector, and its heads' input where heads run (main/people/).
+const analyzer = new FaceAnalyzer(models, { identity: true, ...config.analyzer });
 const thumbnails = new ThumbnailCache(config.cacheDir);
 
 /** Runs tasks one at a time, in submission order. */
@@ -128,6 +129,7 @@ async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
           reasons: f.quality.reasons,
         },
         predictions: predictionsOf(f),
+        vectors: f.vectors ?? [],
       })),
     };
     const analyseMs = performance.now() - t0;

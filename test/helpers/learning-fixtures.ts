@@ -2,7 +2,7 @@
  * Fixtures for learning from corrections in the app (no research data): small heads trained on
  * synthetic embeddings that never saw a Black face, installed like `facets train-heads` installs them,
  * and a library (the real catalog, a real SQLite file) whose faces carry stored heads inputs (the
- * `face_embeddings` table of models/README.md) and whose user corrected the ethnicity of every Black
+ * library's `face_embeddings` table) and whose user corrected the ethnicity of every Black
  * face — more corrections than the product minimum of 200.
  */
 import path from 'node:path';
@@ -98,10 +98,6 @@ export function buildCorrectionsLibrary(dbPath: string, folder = '/fixture-photo
   const user = syntheticDataset(2400, DIM, 4, { blackShift: 4 });
   const library = new Library({ dbPath });
   const db = library.db;
-  db.exec(
-    `CREATE TABLE IF NOT EXISTS face_embeddings (face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
-       spec TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (face_id, spec)) STRICT, WITHOUT ROWID`,
-  );
   const insert = db.prepare('INSERT INTO face_embeddings (face_id, spec, dim, vector) VALUES (?, ?, ?, ?)');
   const samples = Array.from({ length: user.n }, (_, i) => i).filter((i) => (user.labels[2]?.[i] ?? -1) >= 0);
   let corrections = 0;

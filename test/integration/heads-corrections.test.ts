@@ -127,12 +127,9 @@ describe('learning from corrections', () => {
     // Base heads: trained without Black faces, installed like `facets train-heads` does.
     const baseEntry = installSmallHeads(process.env['FACETS_HEADS_DIR']!);
 
-    // The user's library: faces with stored embeddings (the face_embeddings table proposed for the library).
+    // The user's library: faces with stored embeddings (the library's face_embeddings table, migration 3).
     const dbFile = path.join(tmp, 'library.db');
     const db = openDatabase(dbFile);
-    db.exec(
-      'CREATE TABLE face_embeddings (face_id INTEGER NOT NULL, spec TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (face_id, spec))',
-    );
     const user = syntheticDataset(600, DIM, 4, { blackShift: 4 });
     const key = specKey(SPEC, [sha]);
     const photoId = insertPhoto(db, path.join(tmp, 'photos', 'party.jpg'), user.n);

@@ -57,10 +57,38 @@ function probe(channel: (typeof CHANNELS)[number]): unknown {
       return { page };
     case 'errors:ignore':
       return { photoIds: [1], ignored: true };
+    case 'people:list':
+      return { page, includeHidden: true };
+    case 'people:get':
+    case 'people:suggestions':
+      return { id: 1 };
+    case 'people:names':
+      return { prefix: 'An' };
+    case 'people:counts':
+      return { filter: { people: [1], emotions: ['happy'] } };
+    case 'people:name':
+      return { id: 1, name: null };
+    case 'people:merge':
+      return { into: 1, from: 2 };
+    case 'people:hide':
+      return { id: 1, hidden: true };
+    case 'people:assign':
+      return { faceIds: [1], name: 'Anna' };
+    case 'people:confirm':
+    case 'people:remove':
+      return { faceIds: [1] };
     default:
       return undefined;
   }
 }
+
+test('people requests: one target for assign, names are text', () => {
+  refused('people:assign', { faceIds: [1] }, /personId or a name/);
+  refused('people:assign', { faceIds: [1], personId: 2, name: 'Anna' }, /personId or a name/);
+  refused('people:name', { id: 1, name: 5 }, /expected text/);
+  refused('people:name', { id: 1 }, /name: required/);
+  refused('photos:query', { filter: { people: [0] }, page }, /people\[0\]/);
+});
 
 test('unknown keys and wrong types are refused, naming the field', () => {
   refused('photos:query', { filter: {}, page, order: 'date' }, /request\.order: unknown field/);

@@ -1,13 +1,55 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
-import { evenlySpaced, loadEvalSet } from '../../eval/datasets.js';
+import { type AttributeSample, evenlySpaced, loadEvalSet } from '../../eval/datasets.js';
+import { evaluatePeople } from '../../eval/people.js';
+import type { PeopleMetrics } from '../../people/metrics.js';
 import { mosaicSet, turnedSet } from '../../eval/transforms.js';
 import { type CompareRow, acrossSets, compareCandidates } from '../../eval/compare.js';
 import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { figure } from '../format.js';
+
+/** A people set: identities clustered (main/eval/people.ts). */
+async function evalPeople(
+  samples: AttributeSample[],
+  folder: string,
+  options: { json: boolean; sweep: boolean },
+  flags: Parameters<typeof analyzerOptionsFrom>[0],
+): Promise<number> {
+  const analyzer = new FaceAnalyzer(undefined, {
+    ...analyzerOptionsFrom(flags),
+    identity: true,
+    assignment: { age: null, gender: null, ethnicity: null, emotion: null },
+  });
+  const tty = process.stderr.isTTY;
+  const people = await evaluatePeople(analyzer, samples, {
+    sweep: options.sweep,
+    progress: (done, total) => {
+      if (tty) process.stderr.write(`\rpeople ${done}/${total}${done === total ? '\n' : ''}`);
+    },
+  });
+  await analyzer.models.release();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ set: folder, kind: 'people', people }, null, 2)}\n`);
+    return 0;
+  }
+  const line = (m: PeopleMetrics) =>
+    `BCubed F ${m.bcubedF.toFixed(3)} (P ${m.bcubedPrecision.toFixed(3)}, R ${m.bcubedRecall.toFixed(3)}); ` +
+    `pairwise P ${m.pairwisePrecision.toFixed(3)}, R ${m.pairwiseRecall.toFixed(3)}; ` +
+    `${m.clusters} clusters for ${m.identities} identities, ${m.unassigned} faces unassigned`;
+  process.stdout.write(
+    `${folder}: ${people.images} photos, no face ${people.noFace}, too small or blurred ${people.lowQuality}, ` +
+      `${people.msPerImage.toFixed(0)} ms/photo\n` +
+      `  incremental (${people.algorithm} ${people.threshold}): ${line(people)}\n` +
+      `  re-cluster (${people.recluster.algorithm} ${people.recluster.threshold}): ${line(people.recluster)}\n`,
+  );
+  for (const r of people.sweep ?? []) {
+    process.stdout.write(`  ${r.algorithm.padEnd(10)} ${r.threshold.toFixed(2)}  ${line(r)}\n`);
+  }
+  return 0;
+}
 
 /** A share as a percentage; "n/a" where it does not apply (no samples: NaN, or "of 0"). */
 const pct = (v: number | undefined, of?: number) => (of === 0 ? 'n/a' : figure(v, (x) => `${(x * 100).toFixed(1)}%`));
@@ -27,6 +69,9 @@ export const evalCommand: Command = {
     '                    than the set has; boxes turned with them)',
     '--mosaic <n>        detection sets: tile the photos n × n into one photo each (small faces in large',
     '                    photos; recall by face size shows what the analysis size costs)',
+    "People sets (labels.csv with a person column): clustering of the photos' centre faces — BCubed and",
+    'pairwise precision/recall (JSON: people), incremental as scans do and by a full re-cluster; --compare',
+    '                    adds every clustering algorithm × threshold.',
     '--compare           attribute sets: tabulate every candidate network × crop recipe, and ensembles',
     '                    (--mode crop: recipes relative to the whole image; otherwise to the detected face);',
     '                    with several sets (eval a b c --compare), every candidate on each set, and per',
@@ -101,6 +146,9 @@ export const evalCommand: Command = {
         );
       }
       return 0;
+    }
+    if (set.samples.some((s) => s.person !== undefined)) {
+      return await evalPeople(subset(set.samples), folder, { json: values.json, sweep: values.compare }, values);
     }
     const analyzer = new FaceAnalyzer(undefined, analyzerOptionsFrom(values));
     const samples = subset(set.samples);

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { exportedRecord, faceRecords, type FaceRecord } from '../../library/export.js';
+import type { Library } from '../../library/library.js';
+import { peopleOf } from '../../people/library.js';
 import type { Command } from '../command.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
 
@@ -13,6 +15,7 @@ export const queryCommand: Command = {
     ...filterFlags.help,
     '--json              print an array of faces (path, box, attributes with confidences)',
     '--limit N           at most N faces',
+    '--person <name|id>  faces of this person (`facets people`; repeat for any of several)',
     dbFlag.help,
     '',
     'Example: facets query --emotion happy --age-group 20-29,30-39 --min-confidence 0.6',
@@ -25,6 +28,7 @@ export const queryCommand: Command = {
         ...dbFlag.options,
         json: { type: 'boolean', default: false },
         limit: { type: 'string' },
+        person: { type: 'string', multiple: true },
       },
     });
     const filter = filterFrom(values);
@@ -32,6 +36,7 @@ export const queryCommand: Command = {
     if (!(limit >= 0)) throw new Error(`--limit must be a number, got "${values.limit}"`);
     const library = openLibrary(values.db, { readonly: true });
     try {
+      if (values.person?.length) filter.people = personIds(library, values.person);
       const hideEthnicity = library.settings.get().hideEthnicity;
       const records: FaceRecord[] = [];
       for (const record of faceRecords(library.queries, filter, hideEthnicity)) {
@@ -50,6 +55,17 @@ export const queryCommand: Command = {
     }
   },
 };
+
+/** People ids for `--person` values: an id, or every person of that name. */
+function personIds(library: Library, values: readonly string[]): number[] {
+  const people = peopleOf(library);
+  return values.flatMap((v) => {
+    if (/^\d+$/.test(v)) return [Number(v)];
+    const ids = people.idsNamed(v);
+    if (ids.length === 0) throw new Error(`no person named "${v}" (see facets people)`);
+    return ids;
+  });
+}
 
 function describe(r: FaceRecord): string {
   const value = (label: string | null | undefined, confidence: number | null | undefined, attribute: string) =>

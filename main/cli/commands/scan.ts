@@ -10,6 +10,7 @@ import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { dbFlag, openLibrary } from '../library-options.js';
 import { plural } from '../format.js';
+import { peopleAfterScan } from '../../people/library.js';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -135,6 +136,8 @@ async function runScan(library: Library, roots: string[], options: RunOptions): 
     const summary = await scanner.scan(roots);
     display.finish();
     await readSidecars(library, [...changed], roots, summary);
+    // Identity vectors for faces scanned before people existed, then the new faces join people.
+    await peopleAfterScan(library);
     report(summary, options.json, library);
     return summary;
   } finally {

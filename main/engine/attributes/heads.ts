@@ -32,6 +32,22 @@ import {
 } from './labels.js';
 import { type Attributes, type ModelRef, NETWORKS, genderFromMale } from './networks.js';
 
+/**
+ * The key naming an embedding spec (networks with their model hashes, recipe, flip): the `spec` of the
+ * library's face_embeddings rows, and the fine-tune's cache key.
+ */
+export function specKey(spec: Pick<EmbeddingSpec, 'models' | 'recipe' | 'flip'>, shas: readonly string[]): string {
+  const r = spec.recipe;
+  const recipe = r.method === 'align' ? `align-${r.template ?? 'arcface'}-${r.margin}` : `box-${r.margin}`;
+  return `${spec.models.map((m, i) => `${m}@${(shas[i] ?? '').slice(0, 12)}`).join('+')}:${recipe}:${spec.flip ? 'flip' : 'plain'}`;
+}
+
+/** A face's vector under one embedding spec, as the library stores it (face_embeddings). */
+export interface StoredVector {
+  spec: string;
+  vector: Float32Array;
+}
+
 /** The name an assignment uses for the heads, alone ('heads') or in an ensemble ('gear+heads'). */
 export const HEADS_NETWORK = 'heads';
 
@@ -468,12 +484,17 @@ export async function runHeads(
   const groups = faces.every((f) => f.landmarks.length !== 5)
     ? [{ recipe: spec.recipe, tasks: heads.entry.tasks }]
     : recipeGroups(spec, heads.entry.tasks);
+  const shas = spec.networks.map((n) => n.sha256);
+  const vectors: StoredVector[][] = faces.map(() => []);
   for (const { recipe, tasks } of groups) {
     const inputs = await headsInput(
       models,
       { ...spec, recipe },
       faces.map((face) => ({ sampler, face })),
     );
+    // The heads' input is kept (AnalyzedFace.vectors): the library stores it for fine-tuning.
+    const key = specKey({ ...spec, recipe }, shas);
+    inputs.forEach((v, i) => vectors[i]?.push({ spec: key, vector: v }));
     Object.assign(out, await runHeadsSession(heads.session, tasks, inputs));
   }
   const calibration = heads.entry.calibration ?? {};
@@ -481,15 +502,16 @@ export async function runHeads(
     const temperature = calibration[t]?.temperature;
     return p && temperature && temperature !== 1 ? withTemperature(p, temperature) : p;
   };
-  return faces.map((_, i) =>
-    headsAttributes(
+  return faces.map((_, i) => ({
+    ...headsAttributes(
       Object.fromEntries(heads.entry.tasks.map((t) => [t, calibrated(t, out[t]?.[i])])) as Partial<
         Record<HeadTask, Float32Array>
       >,
       heads.entry,
       heads.ref,
     ),
-  );
+    vectors: vectors[i] ?? [],
+  }));
 }
 
 /** The recipe each task's embedding is cut with, grouped: one embedding pass per distinct recipe. */

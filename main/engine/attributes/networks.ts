@@ -58,6 +58,8 @@ export interface Attributes {
   emotion?: LabelEstimate<Emotion>;
   /** Face embedding (descriptor), where the network is an embedding network. */
   embedding?: Float32Array;
+  /** Embeddings under named specs (the heads' input, the identity vector), for the library to store. */
+  vectors?: { spec: string; vector: Float32Array }[];
 }
 
 export interface AttributeNetwork {

@@ -23,6 +23,20 @@ import {
 export interface SearchOptions {
   /** Ethnicity words are not understood (and not written) when the user has hidden ethnicity. */
   hideEthnicity?: boolean;
+  /** Named people: their names are search words (`Anna`, `"Anna Berg"`, `person:Anna`). */
+  people?: readonly { id: number; name: string | null }[];
+}
+
+/** Ids of the people with this name (case-insensitive). */
+function peopleNamed(name: string, options: SearchOptions): number[] {
+  const lower = name.toLowerCase();
+  return (options.people ?? []).filter((p) => p.name?.toLowerCase() === lower).map((p) => p.id);
+}
+
+function addPeople(b: Builder, ids: readonly number[]): boolean {
+  if (ids.length === 0) return false;
+  b.rest.people = [...new Set([...(b.rest.people ?? []), ...ids])];
+  return true;
 }
 
 export interface ParsedSearch {
@@ -334,6 +348,10 @@ export function parseSearch(text: string, options: SearchOptions = {}): ParsedSe
             if (c !== null) b.rest.minConfidence = c;
             return c !== null;
           }
+          case 'person': {
+            if (negated) return false;
+            return addPeople(b, /^\d+$/.test(value) ? [Number(value)] : peopleNamed(value, options));
+          }
           case 'in':
           case 'folder': {
             if (negated || value === '') return false;
@@ -437,7 +455,8 @@ export function parseSearch(text: string, options: SearchOptions = {}): ParsedSe
       }
       const groups = parseAge(lower);
       if (groups) return (b.add('ageGroups', groups, false), true);
-      return false;
+      // A person's name (one word, or quoted).
+      return !negated && addPeople(b, peopleNamed(body, options));
     })();
     if (!understood) unknown.push(raw);
   }
@@ -498,6 +517,10 @@ export function formatFilter(filter: Filter, options: SearchOptions = {}): strin
   if (filter.corrected === 'uncorrected') words.push('-corrected');
   for (const a of filter.hideUncertain ?? []) {
     if (!(options.hideEthnicity && a === 'ethnicity')) words.push(`sure:${a === 'ageGroup' ? 'age' : a}`);
+  }
+  for (const id of filter.people ?? []) {
+    const name = options.people?.find((p) => p.id === id)?.name;
+    words.push(name && peopleNamed(name, options).length === 1 ? quote(name) : `person:${id}`);
   }
   return words.join(' ');
 }

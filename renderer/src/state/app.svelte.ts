@@ -16,10 +16,11 @@ import { plainError } from '../lib/errors.js';
 import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
 import { LearningState } from './learning.svelte.js';
 import { LibraryState } from './library.svelte.js';
+import { PeopleState } from './people.svelte.js';
 import { Selection } from './selection.svelte.js';
 import { Toasts } from './toasts.svelte.js';
 
-export type View = 'photos' | 'faces' | 'errors' | 'settings';
+export type View = 'photos' | 'faces' | 'people' | 'errors' | 'settings';
 
 /** What the photo viewer shows: a position in the photo results, or the photo of a face result. */
 export interface ViewerTarget {
@@ -35,6 +36,7 @@ export class AppState {
   readonly library: LibraryState;
   readonly selection = new Selection();
   readonly learning: LearningState;
+  readonly people: PeopleState;
 
   info = $state<AppInfo | null>(null);
   settings = $state<Settings | null>(null);
@@ -59,6 +61,7 @@ export class AppState {
     this.desktop = typeof bridge.chooseFolder === 'function';
     this.library = new LibraryState(bridge, (err) => this.toasts.error(err));
     this.learning = new LearningState(bridge, this.toasts);
+    this.people = new PeopleState(bridge, this.toasts);
   }
 
   async start(): Promise<void> {
@@ -67,6 +70,7 @@ export class AppState {
       this.library.changed();
       // Corrections count toward learning from them: the panel shows the new totals.
       if (this.view === 'settings') void this.learning.refresh();
+      if (this.view === 'people') void this.people.load();
     });
     this.learning.listen();
     if (this.bridge instanceof HttpBridge) {

@@ -3,7 +3,15 @@
  * and the facet counts for the sidebar. Library changes (scan results, corrections) refresh it,
  * throttled so that a running scan does not flood the back end.
  */
-import type { FaceSummary, Facets, FacetsBridge, Filter, PhotoSort, PhotoSummary } from '../lib/api/index.js';
+import type {
+  FaceSummary,
+  Facets,
+  FacetsBridge,
+  Filter,
+  PersonCount,
+  PhotoSort,
+  PhotoSummary,
+} from '../lib/api/index.js';
 import { isEmptyFilter } from '../lib/search.js';
 import { ResultList } from './result-list.svelte.js';
 
@@ -26,6 +34,8 @@ export class LibraryState {
   /** A filter narrows the results (the views offer "Clear filters"). */
   readonly filtered = $derived(!isEmptyFilter(this.filter));
   facets = $state<Facets | null>(null);
+  /** Faces per person under the filter (its own people selection left out), for the sidebar. */
+  personCounts = $state<PersonCount[]>([]);
   target = $state<'photos' | 'faces'>('photos');
   /** Bumped when the filter changes: grids go back to the top. */
   filterVersion = $state(0);
@@ -79,6 +89,12 @@ export class LibraryState {
     void this.photos.reload(true);
   }
 
+  /** Adds or removes a person of the people filter. */
+  togglePerson(id: number): void {
+    const current = this.filter.people ?? [];
+    this.update({ people: current.includes(id) ? current.filter((p) => p !== id) : [...current, id] });
+  }
+
   setTarget(target: 'photos' | 'faces'): void {
     if (this.target === target) return;
     this.target = target;
@@ -111,7 +127,11 @@ export class LibraryState {
         filter: $state.snapshot(this.filter) as Filter,
         target: this.target,
       });
-      if (generation === this.#facetsGeneration) this.facets = facets;
+      const people = await this.bridge.invoke('people:counts', { filter: $state.snapshot(this.filter) as Filter });
+      if (generation === this.#facetsGeneration) {
+        this.facets = facets;
+        this.personCounts = people;
+      }
     } catch (err) {
       if (generation === this.#facetsGeneration) this.onError(err);
     }
