@@ -84,7 +84,7 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
   );
   // --mode both (the default) carries both modes by name.
   assert.deepEqual(Object.keys(report.modes).sort(), ['crop', 'detect']);
-  assert.deepEqual([report.modes['crop']?.mode, report.modes['detect']?.images], ['crop', 40]);
+  assert.deepEqual([report.modes['crop']?.mode, report.modes['detect']?.images], ['crop', 60]);
 });
 
 test('facets eval checks --limit and --pick before it reads anything', () => {
