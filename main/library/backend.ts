@@ -33,7 +33,7 @@ import { photoKind } from './formats.js';
 import { hashFile } from './hash.js';
 import { Learning } from './learning.js';
 import { peopleHandlers, personOfFace } from '../people/handlers.js';
-import { peopleAfterScan } from '../people/library.js';
+import { peopleAfterScan, peopleOf } from '../people/library.js';
 import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
@@ -67,6 +67,7 @@ type Handlers = { [C in Channel]: (request: Request<C>) => Response<C> | Promise
 
 export async function openBackend(options: BackendOptions): Promise<Backend> {
   const library = new Library({ dbPath: options.dbPath, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  peopleOf(library); // names in and out of sidecars from the first export on ([Note: xmp-names])
   return new LibraryBackend(library, options);
 }
 

@@ -17,8 +17,14 @@ const services = new WeakMap<Library, PeopleService>();
 export function peopleOf(library: Library): PeopleService {
   let s = services.get(library);
   if (!s) {
-    s = new PeopleService(library.db, library.catalog.people, identitySpec(new ModelStore()));
-    services.set(library, s);
+    const service = new PeopleService(library.db, library.catalog.people, identitySpec(new ModelStore()));
+    // [Note: xmp-names] Sidecars carry people's names out, and names from other tools come in as people.
+    library.xmp.names = {
+      nameOf: (faceId) => library.catalog.people.nameOfFace(faceId),
+      imported: (found) => void service.importNames(found),
+    };
+    services.set(library, service);
+    s = service;
   }
   return s;
 }

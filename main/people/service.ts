@@ -9,6 +9,7 @@
  * people confirms all their faces: the user said they are one person.
  */
 import { type Db, now } from '../library/db.js';
+import type { ImportedNames } from '../library/xmp/service.js';
 import {
   type AssignmentRow,
   type ClusterFaceRow,
@@ -370,6 +371,34 @@ export class PeopleService {
       this.repo.deletePerson(fromId);
     });
     return this.get(intoId);
+  }
+
+  /**
+   * [Note: xmp-names] Names another tool gave faces (sidecars, embedded XMP) are the user's word from
+   * there: each matched face the user has not placed here, and has not said is not that person, goes with
+   * the person of that name — the face's own unnamed cluster takes the name when no one has it yet — as an
+   * action undo can take back. Returns how many faces were named.
+   */
+  importNames(found: ImportedNames): number {
+    let named = 0;
+    const byName = new Map<string, number[]>();
+    for (const m of found.matched) {
+      const name = m.name.trim();
+      if (!name) continue;
+      const current = this.repo.assignment(m.faceId);
+      if (current?.source === 'user') continue;
+      const person = this.repo.personByName(name);
+      if (person && this.repo.rejectionsOf(m.faceId).some((r) => r.person_id === person.id)) continue;
+      if (!person && current && !this.repo.person(current.person_id)?.name) {
+        this.name(current.person_id, name); // the cluster is that person
+      }
+      byName.set(name, [...(byName.get(name) ?? []), m.faceId]);
+    }
+    for (const [name, faceIds] of byName) {
+      this.assign(faceIds, { name });
+      named += faceIds.length;
+    }
+    return named;
   }
 
   /** Puts faces with a person (an existing one, or a new one named `name`) as the user's word. */

@@ -212,7 +212,7 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     assert.equal(list(xmp?.HierarchicalSubject).at(-1), 'People|Anna Łukasiewicz & Co');
     assert.equal(list(xmp?.TagsList).at(-1), 'People/Anna Łukasiewicz & Co');
     assert.ok(list(xmp?.Subject).includes('Anna Łukasiewicz & Co'));
-    // Without the interface (as the CLI runs until People wires it), the name goes again.
+    // The CLI's export asks People, who never heard this name: it goes again.
     await cli('export', '--format', 'xmp', '--folder', photos);
     const [plain] = exiftool([`${file}.xmp`], TAGS);
     assert.ok(plain?.RegionInfo?.RegionList?.every((r) => r.Name === undefined));
@@ -396,7 +396,17 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     assert.equal((JSON.parse(scan.stdout) as ScanSummary).state, 'completed');
     assert.match(scan.stderr, new RegExp(`XMP: ${names.length + 1} named region\\(s\\) .* match detected faces`));
 
-    // The names, handed to the interface People will implement.
+    // The CLI's scan gave the names to People: each is a person, with the face it was drawn around.
+    const listed = JSON.parse((await cli('people', '--json')).stdout) as {
+      items: { id: number; name: string | null; faceCount: number }[];
+    };
+    for (const n of [...names, 'Dora']) {
+      const person = listed.items.find((p) => p.name === n);
+      assert.ok(person && person.faceCount >= 1, `${n} is a person: ${JSON.stringify(listed.items)}`);
+    }
+    assert.ok(!listed.items.some((p) => p.name === 'Nobody'), 'a region with no face names no one');
+
+    // The names as handed over by the importer.
     const handed: ImportedNames[] = [];
     await withLibrary(async (l) => {
       l.xmp.names = { imported: (found) => handed.push(found) };
@@ -442,6 +452,12 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
       return (await l.xmp.importPhoto(photo?.id as number))?.matched.map((m) => m.name);
     });
     assert.ok(renamed?.includes('Annabel') && !renamed.includes('Anna'));
+    // Facets' own export writes People's names back as its regions' names (merged into digiKam's sidecar).
+    await cli('export', '--format', 'xmp', '--folder', fromDigikam);
+    const [merged] = exiftool([path.join(fromDigikam, 'party.jpg.xmp')], TAGS);
+    const regionNames = (merged?.RegionInfo?.RegionList ?? []).map((r) => r.Name).filter(Boolean);
+    assert.ok(regionNames.includes('Ben'), `Ben in ${JSON.stringify(regionNames)}`);
+    assert.ok(list(merged?.HierarchicalSubject).includes('People|Ben'));
   });
 
   test('bad sidecars are recorded, readable problems; the scan and the export go on', async () => {

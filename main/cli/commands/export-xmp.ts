@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { XmpSettings } from '../../api/contract.js';
 import type { Library } from '../../library/library.js';
 import type { ExportItem, ExportSummary } from '../../library/xmp/service.js';
+import { peopleOf } from '../../people/library.js';
 
 export interface XmpExportFlags {
   folder?: string;
@@ -19,6 +20,7 @@ export async function exportXmp(library: Library, flags: XmpExportFlags): Promis
   }
   const err = process.stderr;
   let lastLine = 0;
+  peopleOf(library); // people's names go into the sidecars ([Note: xmp-names])
   const summary = await library.xmp.export({
     ...(flags.folder ? { folder: path.resolve(flags.folder) } : {}),
     ...(flags.sidecar ? { sidecar: flags.sidecar as XmpSettings['sidecar'] } : {}),

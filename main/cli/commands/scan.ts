@@ -10,7 +10,7 @@ import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { dbFlag, openLibrary } from '../library-options.js';
 import { plural } from '../format.js';
-import { peopleAfterScan } from '../../people/library.js';
+import { peopleAfterScan, peopleOf } from '../../people/library.js';
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -153,6 +153,7 @@ async function readSidecars(
   summary: ScanSummary,
 ): Promise<void> {
   const since = now();
+  peopleOf(library); // names in and out of sidecars ([Note: xmp-names])
   const { imported, exported } = await library.xmp.afterScan(photoIds, { roots });
   for (const p of library.xmp.problems().filter((p) => p.at >= since)) {
     summary.warnings.push({ path: p.path, message: `XMP: ${p.problem}` });

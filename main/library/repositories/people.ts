@@ -104,6 +104,10 @@ export class PeopleRepository {
         'INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)',
       ),
       person: db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ?'),
+      nameOfFace: db.prepare<[number], { name: string }>(
+        `SELECT p.name FROM face_people fp JOIN people p ON p.id = fp.person_id
+          WHERE fp.face_id = ? AND p.name IS NOT NULL AND p.hidden = 0`,
+      ),
       personByName: db.prepare<[string], PersonRow>(
         'SELECT * FROM people WHERE name = ? COLLATE NOCASE ORDER BY face_count DESC, id LIMIT 1',
       ),
@@ -244,6 +248,11 @@ export class PeopleRepository {
 
   person(id: number): PersonRow | undefined {
     return this.stmts.person.get(id);
+  }
+
+  /** The name of the (visible, named) person a face is with, for sidecars ([Note: xmp-names]). */
+  nameOfFace(faceId: number): string | undefined {
+    return this.stmts.nameOfFace.get(faceId)?.name;
   }
 
   personByName(name: string): PersonRow | undefined {

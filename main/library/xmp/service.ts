@@ -31,10 +31,11 @@ export const MAX_SIDECAR_BYTES = 8 * 1024 * 1024;
 export const REGION_MATCH_IOU = 0.3;
 
 /**
- * [Note: xmp-names] Names come from People (built separately): the exporter asks `nameOf` for each
- * face and writes `mwg-rs:Name` and a `People|<name>` keyword when it answers; the importer hands the
- * names it finds to `imported`. Until People wires these in, exports carry no names and imported
- * names go only to callers of `importPhoto`/`afterScan`.
+ * [Note: xmp-names] Names come from People: the exporter asks `nameOf` for each face and writes
+ * `mwg-rs:Name` and a `People|<name>` keyword when it answers; the importer hands the names it finds to
+ * `imported`. `peopleOf(library)` (main/people/library.ts) wires both, so whatever reads or writes
+ * sidecars calls it first (the scan, the app's backend, `export --format xmp`); PeopleService.importNames
+ * decides what a name from another tool may change.
  */
 export interface XmpNames {
   nameOf?(faceId: number): string | undefined;
