@@ -14,7 +14,6 @@ import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../main/engine/analyzer.js';
 import { DEFAULT_MTCNN } from '../main/engine/detection/mtcnn.js';
 import { type DecodedImage, decodeForAnalysis } from '../main/engine/image/decode.js';
-import { AreaSampler } from '../main/engine/image/resample.js';
 import { predictionsOf } from '../main/library/attributes.js';
 import { Library } from '../main/library/library.js';
 import type { PhotoResult } from '../main/library/worker-protocol.js';
@@ -99,21 +98,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const models = new TimedModelStore();
   const analyzer = new FaceAnalyzer(models);
-  await Promise.all(['pnet', 'rnet', 'onet'].map((n) => models.load(n)));
-  const blank = { data: new Uint8Array(64 * 64 * 3).fill(128), width: 64, height: 64, channels: 3 };
-  await analyzer.attributes(blank, new AreaSampler(blank), [
-    {
-      box: { x1: 16, y1: 12, x2: 48, y2: 52 },
-      score: 1,
-      landmarks: [
-        [26, 28],
-        [38, 28],
-        [32, 36],
-        [27, 44],
-        [37, 44],
-      ],
-    },
-  ]);
+  await analyzer.loadAll();
   const modelLoadMs = performance.now() - t0;
   const networks = (await models.loaded()).map((m) => m.entry.name);
   takeSessionTimes();

@@ -165,6 +165,28 @@ export class FaceAnalyzer {
     };
   }
 
+  /**
+   * Loads every network this analyzer will use by running them once on a blank image with a made-up
+   * face, so a missing or corrupt model fails here, up front (whatever the assignment).
+   */
+  async loadAll(): Promise<void> {
+    await Promise.all(['pnet', 'rnet', 'onet'].map((name) => this.models.load(name)));
+    const side = 64;
+    const blank = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side, channels: 3 };
+    const face: Detection = {
+      box: { x1: 16, y1: 12, x2: 48, y2: 52 },
+      score: 1,
+      landmarks: [
+        [26, 28],
+        [38, 28],
+        [32, 36],
+        [27, 44],
+        [37, 44],
+      ],
+    };
+    await this.attributes(blank, new AreaSampler(blank), [face]);
+  }
+
   /** The faces of an image decoded elsewhere (the library decodes once for analysis and thumbnails). */
   async analyzeDecoded(image: DecodedImage): Promise<AnalyzedFace[]> {
     return (await this.analyzeTimed(image)).faces;

@@ -11,7 +11,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceAnalyzer } from '../engine/analyzer.js';
 import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
-import { AreaSampler } from '../engine/image/resample.js';
 import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
 import { predictionsOf } from './attributes.js';
@@ -172,26 +171,9 @@ function onJob(job: AnalysisJob): void {
     );
 }
 
-/**
- * Loads every network this worker will use by running them once on a blank image with a made-up
- * face, so a missing or corrupt model stops the scan up front (whatever the engine's assignment).
- */
+/** Every network up front, so a missing or corrupt model stops the scan before its first photo. */
 async function loadModels(): Promise<void> {
-  await Promise.all(['pnet', 'rnet', 'onet'].map((name) => models.load(name)));
-  const side = 64;
-  const blank = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side, channels: 3 };
-  const face = {
-    box: { x1: 16, y1: 12, x2: 48, y2: 52 },
-    score: 1,
-    landmarks: [
-      [26, 28],
-      [38, 28],
-      [32, 36],
-      [27, 44],
-      [37, 44],
-    ] as [number, number][],
-  };
-  await analyzer.attributes(blank, new AreaSampler(blank), [face]);
+  await analyzer.loadAll();
 }
 
 port.on('message', (message: ToWorker) => {
