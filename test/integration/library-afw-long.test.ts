@@ -83,12 +83,12 @@ function snapshot(db: string): Snapshot {
   }
 }
 
-function photoCount(db: string): number {
+function photoCount(db: string, where = ''): number {
   if (!existsSync(db)) return 0;
   try {
     const reader = new Database(db, { readonly: true, fileMustExist: true });
     try {
-      return (reader.prepare<[], { n: number }>('SELECT count(*) AS n FROM photos').get() as { n: number }).n;
+      return (reader.prepare<[], { n: number }>(`SELECT count(*) AS n FROM photos ${where}`).get() as { n: number }).n;
     } finally {
       reader.close();
     }
@@ -143,10 +143,16 @@ describe(
       t.diagnostic(`killed after ${partial} of ${total} photos`);
       assert.ok(partial < total, 'killed before the end');
 
+      // The messy library's bad files failed before the kill; a rescan tries a failed file again once
+      // (it may have failed for a passing reason), so those are read again, not counted unchanged.
+      const failed = photoCount(dbB, "WHERE status = 'error'");
       const resumed = await facetsFromSources(['scan', ...roots, '--db', dbB, '--json']);
       assert.equal(resumed.code, 0, resumed.stderr);
       const summary = JSON.parse(resumed.stdout) as ScanSummary;
-      assert.ok(summary.counts.unchanged >= partial - 1, 'what was written before the kill is kept, not redone');
+      assert.ok(
+        summary.counts.unchanged >= partial - failed - 1,
+        `what was written before the kill is kept, not redone (${summary.counts.unchanged} unchanged of ${partial}, ${failed} failed)`,
+      );
 
       const a = snapshot(dbA);
       const b = snapshot(dbB);
