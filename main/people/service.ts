@@ -276,10 +276,7 @@ export class PeopleService {
 
   /** People with this name (case-insensitive), for `--person <name>` and search words. */
   idsNamed(name: string): number[] {
-    return this.db
-      .prepare<[string], { id: number }>('SELECT id FROM people WHERE name = ? COLLATE NOCASE')
-      .all(name.trim())
-      .map((r) => r.id);
+    return this.repo.idsNamed(name.trim());
   }
 
   names(prefix: string, limit = 10): string[] {
@@ -359,10 +356,7 @@ export class PeopleService {
     if (!into) throw new Error(`no person ${intoId}`);
     if (!from) throw new Error(`no person ${fromId}`);
     const faces = [...this.repo.facesOf(intoId), ...this.repo.facesOf(fromId)].map((a) => a.face_id);
-    const rejectedFaces = this.db
-      .prepare<[number], { face_id: number }>('SELECT face_id FROM face_person_rejections WHERE person_id = ?')
-      .all(fromId)
-      .map((r) => r.face_id);
+    const rejectedFaces = this.repo.rejectedFacesOf(fromId);
     this.act('merge', [intoId, fromId], [...faces, ...rejectedFaces], () => {
       const at = now();
       for (const faceId of faces) this.repo.assign(faceId, intoId, 'user', at);

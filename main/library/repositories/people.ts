@@ -104,6 +104,10 @@ export class PeopleRepository {
         'INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)',
       ),
       person: db.prepare<[number], PersonRow>('SELECT * FROM people WHERE id = ?'),
+      idsNamed: db.prepare<[string], { id: number }>('SELECT id FROM people WHERE name = ? COLLATE NOCASE'),
+      rejectedFacesOf: db.prepare<[number], { face_id: number }>(
+        'SELECT face_id FROM face_person_rejections WHERE person_id = ?',
+      ),
       nameOfFace: db.prepare<[number], { name: string }>(
         `SELECT p.name FROM face_people fp JOIN people p ON p.id = fp.person_id
           WHERE fp.face_id = ? AND p.name IS NOT NULL AND p.hidden = 0`,
@@ -363,6 +367,16 @@ export class PeopleRepository {
       s.add(r.person_id);
     }
     return out;
+  }
+
+  /** People with this name (case-insensitive). */
+  idsNamed(name: string): number[] {
+    return this.stmts.idsNamed.all(name).map((r) => r.id);
+  }
+
+  /** Faces the user said are not this person. */
+  rejectedFacesOf(personId: number): number[] {
+    return this.stmts.rejectedFacesOf.all(personId).map((r) => r.face_id);
   }
 
   rejectionsOf(faceId: number): { person_id: number; at: string }[] {
