@@ -24,6 +24,7 @@ import type { ModelStore } from '../engine/sessions.js';
 import { cacheDir, shortHash } from './cache.js';
 import type { AnchorFace, Correction } from './corrections.js';
 import { Rng } from './rng.js';
+import { type LearningFaceRow, LearningRepository } from '../library/repositories/learning.js';
 
 /** A face of the library, where its photo is. */
 export interface LibraryFace {
@@ -52,21 +53,7 @@ const ATTRIBUTES: Record<string, { task: HeadTask; column: string }> = {
 /** The key naming an embedding spec in caches and the library's face_embeddings table (the engine's). */
 export const specKey = engineSpecKey;
 
-interface FaceRow {
-  faceId: number;
-  photo: string;
-  contentHash: string | null;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  landmarks: string;
-}
-
-const FACE_COLUMNS = `f.id AS faceId, p.path AS photo, p.content_hash AS contentHash, f.x, f.y, f.w, f.h, f.landmarks`;
-const VISIBLE = `p.status = 'ok' AND p.missing_since IS NULL`;
-
-function face(r: FaceRow): LibraryFace {
+function face(r: LearningFaceRow): LibraryFace {
   return {
     faceId: r.faceId,
     photo: r.photo,
@@ -76,87 +63,58 @@ function face(r: FaceRow): LibraryFace {
   };
 }
 
+/** The learn worker's own read-only connection (it runs in a thread of its own). */
 function open(dbFile: string): Database.Database {
   if (!existsSync(dbFile)) throw new Error(`no library at ${dbFile}`);
   return new Database(dbFile, { readonly: true, fileMustExist: true });
 }
 
-/** Corrections of faces whose photo is present, oldest first. */
-export function readLibraryCorrections(dbFile: string): LibraryCorrection[] {
+/** The library's learning queries on a read-only connection, closed afterwards. */
+function reading<T>(dbFile: string, read: (repo: LearningRepository) => T): T {
   const db = open(dbFile);
   try {
-    const rows = db
-      .prepare(
-        `SELECT ${FACE_COLUMNS}, c.attribute, c.value, c.corrected_at AS correctedAt
-           FROM corrections c JOIN faces f ON f.id = c.face_id JOIN photos p ON p.id = f.photo_id
-          WHERE ${VISIBLE} ORDER BY c.corrected_at, c.face_id, c.attribute`,
-      )
-      .all() as (FaceRow & { attribute: string; value: string; correctedAt: string })[];
-    return rows.map((r) => ({ ...face(r), attribute: r.attribute, value: r.value, correctedAt: r.correctedAt }));
+    return read(new LearningRepository(db));
   } finally {
     db.close();
   }
 }
 
+/** Corrections of faces whose photo is present, oldest first. */
+export function readLibraryCorrections(dbFile: string): LibraryCorrection[] {
+  return reading(dbFile, (repo) =>
+    repo.corrections().map((r) => ({ ...face(r), attribute: r.attribute, value: r.value, correctedAt: r.correctedAt })),
+  );
+}
+
 /** The shown values of the corrected faces' uncorrected attributes (confirmations). */
 function readConfirmations(dbFile: string): (LibraryFace & { attribute: string; value: string })[] {
-  const db = open(dbFile);
-  try {
-    const out: (LibraryFace & { attribute: string; value: string })[] = [];
-    for (const [attribute, { column }] of Object.entries(ATTRIBUTES)) {
-      const rows = db
-        .prepare(
-          `SELECT ${FACE_COLUMNS}, f.${column} AS value FROM faces f JOIN photos p ON p.id = f.photo_id
-            WHERE ${VISIBLE} AND f.${column} IS NOT NULL
-              AND EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id)
-              AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id AND c.attribute = ?)
-            ORDER BY f.id`,
-        )
-        .all(attribute) as (FaceRow & { value: string })[];
-      for (const r of rows) out.push({ ...face(r), attribute, value: r.value });
-    }
-    return out;
-  } finally {
-    db.close();
-  }
+  return reading(dbFile, (repo) =>
+    Object.entries(ATTRIBUTES).flatMap(([attribute, { column }]) =>
+      repo.confirmations(attribute, column).map((r) => ({ ...face(r), attribute, value: r.value })),
+    ),
+  );
 }
 
 /** A seeded sample of up to `limit` uncorrected faces (anchors). */
 function readAnchorFaces(dbFile: string, limit: number, seed: number): LibraryFace[] {
   if (limit <= 0) return [];
-  const db = open(dbFile);
-  try {
-    const rows = db
-      .prepare(
-        `SELECT ${FACE_COLUMNS} FROM faces f JOIN photos p ON p.id = f.photo_id
-          WHERE ${VISIBLE} AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.face_id = f.id) ORDER BY f.id`,
-      )
-      .all() as FaceRow[];
-    return new Rng(seed).shuffle(rows).slice(0, limit).map(face);
-  } finally {
-    db.close();
-  }
+  return reading(dbFile, (repo) => new Rng(seed).shuffle(repo.uncorrectedFaces()).slice(0, limit).map(face));
 }
 
 /** Stored vectors of a `face_embeddings` table for one spec, where the library has one. */
 function storedEmbeddings(dbFile: string, key: string): Map<number, Float32Array> {
-  const db = open(dbFile);
-  try {
-    const table = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'face_embeddings'`).get();
-    if (!table) return new Map();
-    const rows = db.prepare('SELECT face_id AS faceId, vector FROM face_embeddings WHERE spec = ?').all(key) as {
-      faceId: number;
-      vector: Buffer;
-    }[];
-    return new Map(
-      rows.map((r) => [
-        r.faceId,
-        new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)),
-      ]),
-    );
-  } finally {
-    db.close();
-  }
+  return reading(
+    dbFile,
+    (repo) =>
+      new Map(
+        repo
+          .storedVectors(key)
+          .map((r) => [
+            r.faceId,
+            new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)),
+          ]),
+      ),
+  );
 }
 
 /**
@@ -295,16 +253,6 @@ export async function correctionsWithEmbeddings(
       return embedding ? [{ embedding, faceId: f.faceId, tasks }] : [];
     }),
   );
-  const db = open(dbFile);
-  const libraryFaces = (() => {
-    try {
-      const row = db
-        .prepare(`SELECT count(*) AS n FROM faces f JOIN photos p ON p.id = f.photo_id WHERE ${VISIBLE}`)
-        .get();
-      return (row as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  })();
+  const libraryFaces = reading(dbFile, (repo) => repo.visibleFaces());
   return { corrections, anchors, libraryFaces, skipped };
 }

@@ -34,6 +34,7 @@ import { type LearnRecord, readLearnRecord } from '../heads/learn.js';
 import { revertHeads } from '../heads/store.js';
 import { ATTRIBUTES } from './attributes.js';
 import type { Db } from './db.js';
+import { LearningRepository } from './repositories/learning.js';
 import type { LearnFromWorker, LearnWorkerConfig } from './learn-protocol.js';
 import { spawnModuleWorker } from './worker-pool.js';
 
@@ -68,14 +69,10 @@ export class Learning {
   private lastError: LearningStatus['lastError'] = null;
   private finished: Promise<void> = Promise.resolve();
   private lastEmit = 0;
-  private readonly countStmt;
+  private readonly repository: LearningRepository;
 
   constructor(private readonly options: LearningOptions) {
-    this.countStmt = options.db.prepare<[], { attribute: string; n: number }>(
-      `SELECT c.attribute, count(*) AS n FROM corrections c JOIN faces f ON f.id = c.face_id
-         JOIN photos p ON p.id = f.photo_id
-        WHERE p.status = 'ok' AND p.missing_since IS NULL GROUP BY c.attribute`,
-    );
+    this.repository = new LearningRepository(options.db);
   }
 
   get minimum(): number {
@@ -114,7 +111,7 @@ export class Learning {
       headsProblem = `cannot read ${path.join(dir, 'manifest.json')}: ${(err as Error).message}`;
     }
     const perAttribute = Object.fromEntries(ATTRIBUTES.map((a) => [a, 0])) as Record<Attribute, number>;
-    for (const row of this.countStmt.all()) {
+    for (const row of this.repository.correctionCounts()) {
       if (row.attribute in perAttribute) perAttribute[row.attribute as Attribute] = row.n;
     }
     const total = Object.values(perAttribute).reduce((a, b) => a + b, 0);
