@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { buildModels } from '../../../models/build/index.js';
 import { sha256File } from '../../../models/build/sources.js';
 import { DEFAULT_ASSIGNMENT } from '../../engine/analyzer.js';
+import { networkCalibration } from '../../engine/attributes/calibration.js';
+import type { EstimatedAttribute } from '../../engine/attributes/ensemble.js';
 import {
   activeHeadsDir,
   headsDir,
@@ -75,7 +77,11 @@ function servingLines(heads: readonly HeadsReport[]): string[] {
   const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '-');
   return Object.entries(assignment).map(([attribute, served]) => {
     const d = active?.serves[attribute];
-    if (!d) return `${attribute.padEnd(10)} ${served ?? 'none'} (no heads measured it)`;
+    if (!d) {
+      const c = served ? networkCalibration(attribute as EstimatedAttribute, served) : undefined;
+      const why = c ? `, calibrated: temperature ${c.temperature}, unsure below ${c.uncertainBelow}` : '';
+      return `${attribute.padEnd(10)} ${served ?? 'none'} (the default networks, chosen by the worst dev set in models/README.md${why})`;
+    }
     const chosen = d.candidates[d.choice] as { accuracy?: number; mean?: number } | undefined;
     const def = d.candidates[`default:${DEFAULT_ASSIGNMENT[attribute as keyof typeof DEFAULT_ASSIGNMENT]}`] as
       { accuracy?: number; mean?: number } | undefined;
