@@ -9,6 +9,7 @@
  * - External links open in the system browser only when they are on the allow-list.
  */
 import path from 'node:path';
+import { contentTypeOf } from '../server/content-types.js';
 
 export const APP_SCHEME = 'facets-app';
 export const APP_HOST = 'renderer';
@@ -40,17 +41,6 @@ export function isAllowedExternalUrl(url: string): boolean {
   return EXTERNAL_ALLOW_LIST.some((prefix) => parsed.href.startsWith(prefix));
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
-
 /** The file a `facets-app://renderer/…` URL names inside `rendererDir`, or null (other hosts, traversal). */
 export function resolveAppFile(rendererDir: string, url: string): string | null {
   let parsed: URL;
@@ -77,7 +67,7 @@ export function resolveAppFile(rendererDir: string, url: string): string | null 
 /** Headers of an app-protocol answer: its type, the CSP, no sniffing. */
 export function appHeaders(file: string): Record<string, string> {
   return {
-    'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(file),
     'Content-Security-Policy': RENDERER_CSP,
     'X-Content-Type-Options': 'nosniff',
   };

@@ -25,21 +25,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApiError, type Backend, type MediaFile } from '../api/backend.js';
 import { EVENTS, type MediaKind, isChannel } from '../api/contract.js';
+import { contentTypeOf } from './content-types.js';
 
 const MAX_BODY = 1024 * 1024;
 const SSE_HEARTBEAT_MS = 20_000;
 const MEDIA_KINDS: readonly MediaKind[] = ['photo', 'thumb', 'face'];
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.jpg': 'image/jpeg',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
   "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -227,7 +217,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       return send(res, 404, { error: 'not found' });
     if (!existsSync(file) || !statSync(file).isFile()) return send(res, 404, { error: 'not found' });
     res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Security-Policy': CSP,
     });
     createReadStream(file).pipe(res);
