@@ -171,4 +171,23 @@ describe('people in the UI (web mode)', { skip, timeout: TIMEOUT }, () => {
     await screenshot(page, 'people-03-filter');
     assert.deepEqual(problems, []);
   });
+
+  test("the viewer's label on a named person's face starts with the name", async () => {
+    const anna = (await people()).find((p) => p.name === 'Anna');
+    assert.ok(anna);
+    const [face] = (
+      await server.api<{ items: FaceSummary[] }>('faces:query', { filter: { people: [anna.id] }, page: PAGE })
+    ).items;
+    assert.ok(face, 'Anna has a face');
+    await page.reload();
+    await page.locator('nav [data-view="photos"]').click();
+    const tile = page.locator(`[data-photo-id="${face.photoId}"]`);
+    await tile.scrollIntoViewIfNeeded();
+    await tile.click();
+    await page.getByRole('dialog').waitFor();
+    const label = page.locator(`[data-face-label="${face.id}"]`);
+    await label.waitFor({ state: 'attached' });
+    await until('the name on the label', async () => ((await label.textContent()) ?? '').trim().startsWith('Anna'));
+    assert.deepEqual(problems, []);
+  });
 });
