@@ -460,6 +460,47 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     assert.ok(list(merged?.HierarchicalSubject).includes('People|Ben'));
   });
 
+  test('XMP embedded in a PNG names its face too', async () => {
+    const s4 = (await faces()).filter((f) => f.path === path.join(photos, 'sample4.jpg'));
+    const f = s4[0] as FaceRecord;
+    assert.ok(f);
+    const m4 = await sharp(sample(4)).metadata();
+    const [W, H] = [m4.width as number, m4.height as number];
+    const packet = `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/"
+  xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#">
+<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag><rdf:li><rdf:Description mwg-rs:Name="Edda" mwg-rs:Type="Face"><mwg-rs:Area stArea:x="${(f.box.x + f.box.width / 2) / W}" stArea:y="${(f.box.y + f.box.height / 2) / H}" stArea:w="${f.box.width / W}" stArea:h="${f.box.height / H}" stArea:unit="normalized"/></rdf:Description></rdf:li></rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>`;
+    const folder = path.join(work, 'From PNG');
+    mkdirSync(folder);
+    const xmpFile = path.join(work, 'png.xmp');
+    writeFileSync(xmpFile, packet);
+    const plain = path.join(work, 'plain.png');
+    await sharp(sample(4)).png().toFile(plain);
+    const png = path.join(folder, 'portrait.png');
+    // exiftool writes the packet into the PNG's iTXt chunk (XML:com.adobe.xmp), as other tools do.
+    await run('exiftool', ['-q', '-tagsfromfile', xmpFile, '-xmp:all', '-o', png, plain]);
+    assert.equal(exiftool([png], TAGS)[0]?.RegionInfo?.RegionList?.[0]?.Name, 'Edda', 'exiftool reads it back');
+
+    const scan = await cli('scan', folder, '--json');
+    assert.equal((JSON.parse(scan.stdout) as ScanSummary).state, 'completed');
+    const found = await withLibrary(async (l) => {
+      const photo = l.catalog.photos.byPath(png);
+      assert.ok(photo, 'the PNG is in the library');
+      return l.xmp.importPhoto(photo.id);
+    });
+    assert.deepEqual(
+      found?.matched.map((m) => [m.name, m.source]),
+      [['Edda', png]],
+    );
+    const listed = JSON.parse((await cli('people', '--json')).stdout) as { items: { name: string | null }[] };
+    assert.ok(
+      listed.items.some((p) => p.name === 'Edda'),
+      'the name became a person at the scan',
+    );
+  });
+
   test('bad sidecars are recorded, readable problems; the scan and the export go on', async () => {
     const bad = path.join(work, 'Bad');
     const readOnly = path.join(bad, 'read-only');

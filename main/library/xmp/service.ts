@@ -408,7 +408,18 @@ async function embeddedXmp(photo: string): Promise<XmpPacket | null> {
   }
   if (typeof raw !== 'string' || raw.length === 0) return null;
   if (raw.length > MAX_SIDECAR_BYTES) throw new SidecarProblem(`the XMP embedded in ${photo} is too large to read`);
-  return XmpPacket.parse(raw);
+  return XmpPacket.parse(packetText(raw));
+}
+
+/**
+ * The packet itself. From a PNG, exifr hands over the whole iTXt chunk: the keyword `XML:com.adobe.xmp`,
+ * NUL-separated flags, language and translated keyword, then the packet; the packet starts at its first
+ * tag. (A compressed iTXt has no readable tag: it parses as no packet and is recorded like a bad one.)
+ */
+function packetText(raw: string): string {
+  if (!raw.startsWith('XML:com.adobe.xmp')) return raw;
+  const start = raw.search(/<\?xpacket|<x:xmpmeta|<rdf:RDF/);
+  return start >= 0 ? raw.slice(start) : raw;
 }
 
 /** Temporary file in the same folder, renamed over the target: readers see the old sidecar or the new one. */
