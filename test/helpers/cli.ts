@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,4 +21,21 @@ export function facets(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
     maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether tests can run the CLI as another user (root, with util-linux's setpriv). */
+export function asNobodyMissing(): string | false {
+  return process.getuid?.() === 0 && existsSync('/usr/bin/setpriv') ? false : 'needs root and setpriv';
+}
+
+/** The CLI run as the unprivileged user `nobody` (65534), for permission tests. */
+export function facetsAsNobody(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
+  return spawnSync(
+    '/usr/bin/setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, `${ROOT}/bin/facets.js`, ...args],
+    { encoding: 'utf8', env: options.env ?? process.env, timeout: options.timeoutMs ?? 200_000 },
+  );
 }

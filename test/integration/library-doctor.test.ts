@@ -5,7 +5,6 @@
  * Real SQLite files with real damage (pages overwritten), the real CLI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -22,7 +21,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Library } from '../../main/library/library.js';
-import { ROOT, facets } from '../helpers/cli.js';
+import { asNobodyMissing, facets, facetsAsNobody } from '../helpers/cli.js';
 import { random, syntheticFace, syntheticPhoto } from '../helpers/library-synthetic.js';
 
 const PHOTOS = 400;
@@ -171,7 +170,8 @@ describe('damaged libraries', () => {
   test('a library on a read-only disk can be browsed', (t) => {
     // As root every folder is writable; another user (nobody) sees a folder it cannot write to, which is
     // what a read-only disk looks like to SQLite: no -shm file can be made next to the database.
-    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv');
+    const missing = asNobodyMissing();
+    if (missing) return t.skip(missing);
     const folder = path.join(work, 'readonly');
     mkdirSync(folder);
     const db = path.join(folder, 'library.db');
@@ -179,12 +179,7 @@ describe('damaged libraries', () => {
     chmodSync(work, 0o755);
     chmodSync(folder, 0o755);
     chmodSync(db, 0o644);
-    const asNobody = (args: string[]) =>
-      spawnSync(
-        '/usr/bin/setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, `${ROOT}/bin/facets.js`, ...args],
-        { encoding: 'utf8', env: { ...process.env, HOME: folder } },
-      );
+    const asNobody = (args: string[]) => facetsAsNobody(args, { env: { ...process.env, HOME: folder } });
     const stats = asNobody(['stats', '--db', db, '--json']);
     assert.equal(stats.status, 0, stats.stderr);
     assert.equal((JSON.parse(stats.stdout) as { photos: { total: number } }).photos.total, PHOTOS);

@@ -4,7 +4,6 @@
  * setting. The real CLI as another user (so that permissions apply), the real scanner.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openBackend } from '../../main/library/backend.js';
 import { Library } from '../../main/library/library.js';
-import { ROOT } from '../helpers/cli.js';
+import { asNobodyMissing, facetsAsNobody } from '../helpers/cli.js';
 import { writeTinyImages } from '../helpers/library-fixtures.js';
 
 describe('folders and links', { timeout: 240_000 }, () => {
@@ -24,7 +23,8 @@ describe('folders and links', { timeout: 240_000 }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   test('a folder that cannot be listed is a recorded problem, cleared when it can be read again', async (t) => {
-    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv');
+    const missing = asNobodyMissing();
+    if (missing) return t.skip(missing);
     const home = path.join(work, 'nobody');
     const photos = path.join(home, 'Photos');
     await writeTinyImages(path.join(photos, 'open'), 2);
@@ -39,23 +39,7 @@ describe('folders and links', { timeout: 240_000 }, () => {
     chownAll(home);
     chmodSync(path.join(photos, 'locked'), 0o000);
     const scan = () =>
-      spawnSync(
-        '/usr/bin/setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          `${ROOT}/bin/facets.js`,
-          'scan',
-          photos,
-          '--db',
-          db,
-          '--workers',
-          '1',
-        ],
-        { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 200_000 },
-      );
+      facetsAsNobody(['scan', photos, '--db', db, '--workers', '1'], { env: { ...process.env, HOME: home } });
     const first = scan();
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /warning: .*locked: permission denied/);

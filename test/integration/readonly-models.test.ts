@@ -4,12 +4,11 @@
  * packaged app's read-only install would be — scans, and writes only under its own HOME.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, asNobodyMissing, facetsAsNobody } from '../helpers/cli.js';
 import { writeTinyImages } from '../helpers/library-fixtures.js';
 
 function listing(dir: string): string[] {
@@ -17,7 +16,8 @@ function listing(dir: string): string[] {
 }
 
 test('scanning with a read-only models folder and install folder writes only under HOME', async (t) => {
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv');
+  const missing = asNobodyMissing();
+  if (missing) return t.skip(missing);
   const models = path.join(ROOT, 'models');
   if ((statSync(path.join(models, 'generated')).mode & 0o002) !== 0)
     return t.skip('the models folder is world-writable');
@@ -42,22 +42,7 @@ test('scanning with a read-only models folder and install folder writes only und
     };
     delete env['FACETS_DB'];
     delete env['FACETS_HEADS_DIR'];
-    const r = spawnSync(
-      '/usr/bin/setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        `${ROOT}/bin/facets.js`,
-        'scan',
-        path.join(home, 'Photos'),
-        '--workers',
-        '1',
-        '--json',
-      ],
-      { encoding: 'utf8', env, timeout: 200_000 },
-    );
+    const r = facetsAsNobody(['scan', path.join(home, 'Photos'), '--workers', '1', '--json'], { env });
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { counts: { added: number } }).counts.added, 2);
     assert.deepEqual(listing(models), modelsBefore, 'nothing was written next to the models');
