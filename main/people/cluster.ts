@@ -12,6 +12,7 @@
  *
  * Which one the product uses, and at which threshold, is measured on people-dev (docs/people.md).
  */
+import { knnGraph } from './knn.js';
 import { IvfIndex, type Neighbour, type VectorSet } from './vectors.js';
 
 export type ClusterAlgorithm = 'average' | 'whispers' | 'vote' | 'components';
@@ -49,20 +50,38 @@ export function neighbourGraph(set: VectorSet, k: number, radius: number): Neigh
   return graph;
 }
 
-/** Cluster labels 0..m−1 per face (−1: excluded), renumbered in order of first appearance. */
-export function cluster(set: VectorSet, options: ClusterOptions): Int32Array {
+/** The search radius of the graph an algorithm needs. */
+export function graphRadius(options: Pick<ClusterOptions, 'algorithm' | 'threshold'>): number {
+  return options.algorithm === 'average' ? options.threshold + RADIUS_OVER_THRESHOLD : options.threshold;
+}
+
+/**
+ * A full clustering as the product runs it: the neighbour graph on onnxruntime ([Note: neighbour graph
+ * on onnxruntime], knn.ts), then the algorithm. `cluster` below builds its graph in plain JavaScript
+ * (small sets, unit tests) and otherwise gives the same labels.
+ */
+export async function clusterFaces(set: VectorSet, options: ClusterOptions): Promise<Int32Array> {
+  if (options.algorithm === 'vote') return cluster(set, options);
+  return cluster(set, options, await knnGraph(set, options.k ?? 30, graphRadius(options)));
+}
+
+/**
+ * Cluster labels 0..m−1 per face (−1: excluded), renumbered in order of first appearance. `graph`: each
+ * face's neighbours within graphRadius(options), if already computed.
+ */
+export function cluster(set: VectorSet, options: ClusterOptions, graph?: Neighbour[][]): Int32Array {
   const k = options.k ?? 30;
   const excluded = options.excluded ?? new Set<number>();
   let labels: Int32Array;
   if (options.algorithm === 'vote') labels = voteCluster(set, options.threshold, k, options.minVotes ?? 1, excluded);
   else {
-    const radius = options.algorithm === 'average' ? options.threshold + RADIUS_OVER_THRESHOLD : options.threshold;
-    const graph = neighbourGraph(set, k, radius).map((list, i) =>
+    const radius = graphRadius(options);
+    const edges = (graph ?? neighbourGraph(set, k, radius)).map((list, i) =>
       excluded.has(i) ? [] : list.filter((n) => !excluded.has(n.index)),
     );
-    if (options.algorithm === 'average') labels = averageLinkage(graph, options.threshold, radius);
-    else if (options.algorithm === 'whispers') labels = whispers(graph, options.threshold, options.seed ?? 1);
-    else labels = components(graph, options.threshold);
+    if (options.algorithm === 'average') labels = averageLinkage(edges, options.threshold, radius);
+    else if (options.algorithm === 'whispers') labels = whispers(edges, options.threshold, options.seed ?? 1);
+    else labels = components(edges, options.threshold);
   }
   for (const i of excluded) labels[i] = -1;
   return renumber(labels);

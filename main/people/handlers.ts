@@ -106,8 +106,8 @@ export function peopleHandlers(host: PeopleHost): PeopleHandlers {
       if (undone) host.changed('all');
       return { undone };
     },
-    'people:recluster': () => {
-      const r = people().recluster();
+    'people:recluster': async () => {
+      const r = await people().recluster();
       host.changed('all');
       return r;
     },

@@ -17,7 +17,7 @@ import {
   type PersonRow,
   blobVector,
 } from '../library/repositories/people.js';
-import { type ClusterAlgorithm, cluster } from './cluster.js';
+import { type ClusterAlgorithm, clusterFaces } from './cluster.js';
 import { IvfIndex, VectorSet, distance } from './vectors.js';
 
 /**
@@ -182,19 +182,28 @@ export class PeopleService {
    * A full re-cluster: every placement clustering made is dropped and made again from all faces at
    * once; the user's placements stay, anchor their clusters, and keep people's ids (and names).
    */
-  recluster(): { people: number; assigned: number } {
+  async recluster(): Promise<{ people: number; assigned: number }> {
     this.forget();
     const l = this.load();
-    const rejections = this.repo.rejections();
     const usableIdx = l.faceIds.map((_, i) => i).filter((i) => l.usable[i]);
     const set = new VectorSet(l.set.dim, usableIdx.length);
     for (const i of usableIdx) set.add(l.set.row(i));
-    const labels = cluster(set, { algorithm: FULL.algorithm, threshold: FULL.threshold, k: FULL.k });
+    // The graph is computed off the database (seconds at 100,000 faces): what the user does meanwhile is
+    // read again inside the transaction below, and wins.
+    const labels = await clusterFaces(set, { algorithm: FULL.algorithm, threshold: FULL.threshold, k: FULL.k });
+    this.forget();
+    const rejections = this.repo.rejections();
     const members = new Map<number, number[]>();
     labels.forEach((label, j) => members.set(label, [...(members.get(label) ?? []), usableIdx[j] as number]));
     const at = now();
     let assigned = 0;
     const used = new Set<number>();
+    const alive = new Map<number, boolean>();
+    const livePerson = (p: number) => {
+      let known = alive.get(p);
+      if (known === undefined) alive.set(p, (known = this.repo.person(p) !== undefined));
+      return known;
+    };
     this.db
       .transaction(() => {
         this.repo.clearClusterAssignments();
@@ -236,8 +245,12 @@ export class PeopleService {
           }
           for (const i of free) {
             const p = target(i);
-            if (p === null || rejections.get(l.faceIds[i] as number)?.has(p)) continue;
-            this.repo.assign(l.faceIds[i] as number, p, 'cluster', at);
+            const faceId = l.faceIds[i] as number;
+            if (p === null || rejections.get(faceId)?.has(p)) continue;
+            // Gone since the load (photo removed), or placed by the user meanwhile: left as it is now.
+            if (!this.repo.faceExists(faceId) || this.repo.assignment(faceId)?.source === 'user') continue;
+            if (!livePerson(p)) continue; // merged away meanwhile
+            this.repo.assign(faceId, p, 'cluster', at);
             assigned++;
           }
         }

@@ -165,7 +165,7 @@ describe('people in a real library', { timeout: TIMEOUT }, () => {
     check('after the move', moved);
 
     // A full re-cluster, then an unchanged rescan.
-    people.recluster();
+    await people.recluster();
     check('after a re-cluster', moved);
     await scan(moved);
     check('after a rescan', moved);
@@ -183,7 +183,7 @@ describe('people in a real library', { timeout: TIMEOUT }, () => {
       'the face was re-analysed',
     );
     check('after the photos changed', moved);
-    people.recluster();
+    await people.recluster();
     check('after another re-cluster', moved);
 
     // Merging two people confirms their faces; undo brings the merged-away person back with its faces.

@@ -102,7 +102,7 @@ export const peopleCommand: Command = {
         }
         case 'recluster': {
           const t0 = performance.now();
-          const r = people.recluster();
+          const r = await people.recluster();
           out(
             { ...r, seconds: (performance.now() - t0) / 1000 },
             `${r.people} people, ${r.assigned} faces placed by clustering`,
