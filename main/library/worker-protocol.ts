@@ -2,7 +2,7 @@
 import type { AnalyzerOptions, FaceBox } from '../engine/analyzer.js';
 import type { Provider } from '../engine/sessions.js';
 import type { PredictionRow } from './attributes.js';
-import type { PhotoKind } from './formats.js';
+import type { PhotoKind } from '../engine/image/formats.js';
 
 export interface WorkerConfig {
   /** Models folder (default: the engine's, i.e. FACETS_MODELS_DIR or the package's). */

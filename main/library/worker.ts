@@ -14,7 +14,7 @@ import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
 import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
 import { predictionsOf } from './attributes.js';
-import { decodePhoto, readableError } from './decoders.js';
+import { decodePhoto, readableError } from '../engine/image/photos.js';
 import { hashBuffer, hashFile } from './hash.js';
 import { tooLargeFile } from './limits.js';
 import { type PhotoMetadata, readMetadata } from './metadata.js';

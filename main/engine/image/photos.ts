@@ -13,7 +13,7 @@ import {
   type DecodedImage,
   decodeForAnalysis,
   oneLineError,
-} from '../engine/image/decode.js';
+} from './decode.js';
 import type { PhotoKind } from './formats.js';
 
 export async function decodePhoto(

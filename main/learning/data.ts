@@ -5,8 +5,8 @@
  */
 import { TASK_LABELS, type HeadTask } from '../engine/attributes/heads.js';
 import { AGE_GROUPS, ageGroupOf } from '../engine/attributes/labels.js';
-import type { AttributeSample } from '../eval/datasets.js';
-import type { EmbeddingTable } from './embeddings.js';
+import type { AttributeSample } from '../../research/eval/datasets.js';
+import type { EmbeddingTable } from '../../research/heads/embeddings.js';
 
 export interface Dataset {
   /** n × dim inputs. */
