@@ -31,15 +31,8 @@ import type { ModelStore } from '../../main/engine/sessions.js';
 import { ageMetrics, classMetrics } from '../../main/learning/metrics.js';
 import { packageRoot } from '../../main/paths.js';
 import { type NetworkPrediction, networkPredictions } from './baseline.js';
-import {
-  type Dataset,
-  type FlipMode,
-  ageGroupYears,
-  buildDataset,
-  classCounts,
-  concatDatasets,
-  reTask,
-} from '../../main/learning/data.js';
+import { type Dataset, ageGroupYears, classCounts, concatDatasets, reTask } from '../../main/learning/data.js';
+import { type FlipMode, buildDataset } from './dataset.js';
 import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
 import { evenlySpaced } from '../eval/datasets.js';
 import { type ModelConfig, type Params, argmaxRow, predict, standardise } from '../../main/learning/model.js';

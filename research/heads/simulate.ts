@@ -15,7 +15,8 @@ import {
   fineTuneOnCorrections,
   scoreOnCorrections,
 } from '../../main/learning/corrections.js';
-import { type Dataset, buildDataset, concatDatasets, subsetDataset } from '../../main/learning/data.js';
+import { type Dataset, concatDatasets, subsetDataset } from '../../main/learning/data.js';
+import { buildDataset } from './dataset.js';
 import { type FramingName, embedSet, isFramingName } from './embeddings.js';
 import { argmaxRow, predict } from '../../main/learning/model.js';
 import { DEFAULT_DEV_SETS } from './pipeline.js';

@@ -62,8 +62,54 @@ test('only the IPC module touches ipcMain', async () => {
   );
 });
 
+test('what the app ships imports no research or model-building code; the CLI may', async () => {
+  const forbidden: [string, string][] = [
+    [
+      'main/library/probe.ts',
+      "import { runPipeline } from '../../research/heads/pipeline.js';\nexport const x = runPipeline;\n",
+    ],
+    [
+      'main/learning/probe.ts',
+      "import { buildModels } from '../../models/build/index.js';\nexport const x = buildModels;\n",
+    ],
+    [
+      'main/engine/image/probe.ts',
+      "import { loadEvalSet } from '../../../research/eval/datasets.js';\nexport const x = loadEvalSet;\n",
+    ],
+    [
+      'main/electron/ipc.ts',
+      "import { trainBinary } from '../../research/heads/svm.js';\nexport const x = trainBinary;\n",
+    ],
+    [
+      'main/people/probe.ts',
+      "import type { AttributeReport } from '../../research/eval/evaluate.js';\nexport type X = AttributeReport;\n",
+    ],
+    [
+      'renderer/src/features/probe.ts',
+      "import { trainBinary } from '../../../research/heads/svm.js';\nexport const x = trainBinary;\n",
+    ],
+  ];
+  for (const [file, code] of forbidden) assert.equal((await restricted(file, code)).length, 1, `${file}: ${code}`);
+  // The research commands of the CLI (eval, train-heads, models build) import it.
+  assert.deepEqual(
+    await restricted(
+      'main/cli/commands/probe.ts',
+      "import { runPipeline } from '../../../research/heads/pipeline.js';\nexport const x = runPipeline;\n",
+    ),
+    [],
+  );
+  // Research code uses the app's (the pipeline trains with the app's heads trainer).
+  assert.deepEqual(
+    await restricted(
+      'research/heads/probe.ts',
+      "import { trainHeads } from '../../main/learning/train.js';\nexport const x = trainHeads;\n",
+    ),
+    [],
+  );
+});
+
 test('the project itself is within its boundaries', async () => {
-  const results = await eslint.lintFiles(['main', 'renderer/src', 'preload']);
+  const results = await eslint.lintFiles(['main', 'research', 'renderer/src', 'preload']);
   const broken = results.flatMap((r) =>
     r.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => `${r.filePath}: ${m.message}`),
   );

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { type HeadTask, headsDir, readHeadsManifest } from '../../engine/attributes/heads.js';
 import { ModelStore } from '../../engine/sessions.js';
 import { DEFAULT_FINE_TUNE } from '../../learning/corrections.js';
-import type { FlipMode } from '../../learning/data.js';
+import type { FlipMode } from '../../../research/heads/dataset.js';
 import { FRAMINGS, type FramingName, isFramingName } from '../../../research/heads/embeddings.js';
 import { fineTuneLibrary, fineTuneMeasurements } from '../../learning/learn.js';
 import {
