@@ -18,15 +18,8 @@ import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { Db } from './db.js';
 import { FacetIndexRepository } from './repositories/facet-index.js';
 import { folderRange } from './repositories/photos.js';
-import {
-  FACE_COUNT_BUCKETS,
-  FILTER_KEYS,
-  bump,
-  emptyCounts,
-  foldersFacet,
-  nextDay,
-  orderedAttributeFacets,
-} from './query.js';
+import { FACE_COUNT_BUCKETS, bump, emptyCounts, foldersFacet, orderedAttributeFacets } from './query.js';
+import { FILTER_KEYS, nextDay } from './repositories/search.js';
 
 const NO_VALUE = 0;
 

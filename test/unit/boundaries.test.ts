@@ -1,8 +1,11 @@
 /**
  * The import boundaries of eslint.config.js bite (issue 12): each forbidden import below is reported
- * by ESLint with the project's own config, and the allowed ones are not.
+ * by ESLint with the project's own config, and the allowed ones are not. And SQL stays in the
+ * repositories.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ESLint } from 'eslint';
 import { ROOT } from '../helpers/cli.js';
@@ -114,4 +117,25 @@ test('the project itself is within its boundaries', async () => {
     r.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => `${r.filePath}: ${m.message}`),
   );
   assert.deepEqual(broken, []);
+});
+
+test('SQL lives in main/library/repositories/ (and the numbered migrations)', () => {
+  const allowed = (file: string) =>
+    file.startsWith('main/library/repositories/') || file === 'main/library/migrations.ts';
+  const statement =
+    /[`'"]\s*(SELECT|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET|CREATE\s+(TABLE|INDEX)|WITH\s+\w+\s+AS)\b/;
+  const prepared = /\b(db|Db|database)\s*\.\s*(prepare|exec)\s*[<(]/;
+  const offending: string[] = [];
+  const files = readdirSync(path.join(ROOT, 'main'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  assert.ok(files.includes('main/library/query.ts'));
+  for (const file of files.filter((f) => !allowed(f))) {
+    readFileSync(path.join(ROOT, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (statement.test(line) || prepared.test(line)) offending.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(offending, []);
 });
