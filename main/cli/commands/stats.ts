@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { FacetCount } from '../../api/contract.js';
 import type { Library } from '../../library/library.js';
+import { Presentation } from '../../library/presentation.js';
 import type { ScanCounts } from '../../library/repositories/scans.js';
 import type { Command } from '../command.js';
 import { localTime } from '../format.js';
@@ -48,14 +49,11 @@ interface Stats {
 
 function libraryStats(library: Library): Stats {
   const settings = library.settings.get();
+  // As the app shows them ([Note: presentation policy]).
+  const view = Presentation.of(settings);
   const photos = library.maintenance.totals();
-  const facets = library.queries.facets({}, 'faces', settings.folders);
-  const attributes: Stats['attributes'] = {
-    ageGroup: facets.ageGroup,
-    gender: facets.gender,
-    ...(settings.hideEthnicity ? {} : { ethnicity: facets.ethnicity }),
-    emotion: facets.emotion,
-  };
+  const facets = view.facets(library.queries.facets(view.filter({}), 'faces', settings.folders));
+  const attributes: Stats['attributes'] = Object.fromEntries(view.attributes.map((a) => [a, facets[a]]));
   const scan = library.scans.latest();
   return {
     database: library.dbPath,
