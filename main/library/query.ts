@@ -165,7 +165,13 @@ export class LibraryQueries {
     const { total, rows } = this.search.errors(page);
     return {
       total,
-      items: rows.map((r) => ({ photoId: r.id, path: r.path, error: r.error ?? 'unknown error', at: r.at ?? r.added })),
+      items: rows.map((r) => ({
+        photoId: r.id,
+        path: r.path,
+        error: r.error ?? 'unknown error',
+        at: r.at ?? r.added,
+        ...(r.status === 'ok' ? { damaged: true } : {}),
+      })),
     };
   }
 

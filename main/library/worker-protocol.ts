@@ -44,6 +44,8 @@ export interface PhotoResult {
   takenAt: string | null;
   camera: string | null;
   faces: FaceResult[];
+  /** The file is damaged but was decoded and analysed ([Note: damaged JPEGs]): why. */
+  damage?: string;
 }
 
 export type JobResult =

@@ -130,6 +130,7 @@ async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
         predictions: predictionsOf(f),
         vectors: f.vectors ?? [],
       })),
+      ...(image.damage ? { damage: image.damage } : {}),
     };
     const analyseMs = performance.now() - t0;
     return { result: { id: job.id, outcome: 'analysed', hash, photo, decodeMs, analyseMs }, image };

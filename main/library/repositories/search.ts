@@ -12,7 +12,7 @@ import { ATTRIBUTES, COLUMNS } from '../attributes.js';
 import type { Db } from '../db.js';
 import { uncertainThresholds } from '../uncertainty.js';
 import type { FaceRow } from './faces.js';
-import { type PhotoRow, folderRange } from './photos.js';
+import { type PhotoRow, type PhotoStatus, folderRange } from './photos.js';
 
 export type FacetName = Exclude<keyof Facets, 'total'>;
 
@@ -184,6 +184,15 @@ export type FaceWithPhotoRow = FaceRow & { path: string; taken_at: string | null
 /** (face count, folder, year, count): one group of the photo-level facets. */
 export type PhotoLevelGroup = [faceCount: number, folder: string, year: number, count: number];
 
+export interface ProblemRow {
+  id: number;
+  path: string;
+  status: PhotoStatus;
+  error: string | null;
+  at: string | null;
+  added: string;
+}
+
 export class SearchRepository {
   constructor(private readonly db: Db) {}
 
@@ -315,15 +324,16 @@ export class SearchRepository {
       .all(...from.params);
   }
 
-  /** Files recorded with an error (present, not ignored), by path, and how many there are. */
-  errors(page: Page): {
-    total: number;
-    rows: { id: number; path: string; error: string | null; at: string | null; added: string }[];
-  } {
-    const where = `FROM photos WHERE status <> 'ok' AND missing_since IS NULL AND error_ignored_at IS NULL`;
+  /**
+   * Files recorded with an error, or analysed but damaged ([Note: damaged JPEGs]) (present, not
+   * ignored), by path, and how many there are.
+   */
+  errors(page: Page): { total: number; rows: ProblemRow[] } {
+    const where = `FROM photos WHERE (status <> 'ok' OR error IS NOT NULL) AND missing_since IS NULL
+                   AND error_ignored_at IS NULL`;
     const rows = this.db
-      .prepare<[number, number], { id: number; path: string; error: string | null; at: string | null; added: string }>(
-        `SELECT id, path, error, analysed_at AS at, added_at AS added ${where} ORDER BY path LIMIT ? OFFSET ?`,
+      .prepare<[number, number], ProblemRow>(
+        `SELECT id, path, status, error, analysed_at AS at, added_at AS added ${where} ORDER BY path LIMIT ? OFFSET ?`,
       )
       .all(page.limit, page.offset);
     return { total: this.count(`SELECT count(*) AS n ${where}`, []), rows };
