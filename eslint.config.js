@@ -6,8 +6,23 @@ import tseslint from 'typescript-eslint';
 /**
  * Import boundaries: the engine (one image in, faces out) knows neither the library nor the API; the
  * renderer reaches the back end only through its API layer (renderer/src/lib/api/, which re-exports the
- * contract); only the IPC module (main/electron/ipc.ts) touches ipcMain.
+ * contract); only the IPC module (main/electron/ipc.ts) touches ipcMain; and what the app ships imports
+ * no research code (research/: evaluation, the dataset training pipeline, simulation, the SVM baseline)
+ * nor model building (models/build/) — only the CLI's research commands (main/cli/) do, and
+ * electron-builder.yml packages neither ([Note: what the app ships]).
  */
+const NO_RESEARCH = {
+  group: ['**/research/**', '**/research/*', '**/models/build/**', '**/models/build/*'],
+  message: 'the app does not ship research or model-building code (research/, models/build/): only main/cli imports it',
+};
+const ONLY_IPC_MODULE = {
+  name: 'electron',
+  importNames: ['ipcMain'],
+  message: 'only main/electron/ipc.ts touches ipcMain',
+};
+/** What the app runs: everything under main/ but the CLI (the engine has its own zone), and the preload. */
+const APP = ['electron', 'api', 'library', 'server', 'host', 'people', 'learning'].map((d) => `main/${d}/**/*.ts`);
+
 const BOUNDARIES = [
   {
     files: ['main/engine/**/*.ts'],
@@ -19,6 +34,7 @@ const BOUNDARIES = [
             { group: ['**/library/**', '**/library/*'], message: 'the engine does not import the library' },
             { group: ['**/api/**', '**/api/*'], message: 'the engine does not import the API' },
             { group: ['electron'], message: 'the engine runs under plain Node' },
+            NO_RESEARCH,
           ],
         },
       ],
@@ -36,22 +52,24 @@ const BOUNDARIES = [
               group: ['**/main/**', '**/preload/**', 'electron'],
               message: 'the renderer imports the back end only through its API layer (lib/api)',
             },
+            NO_RESEARCH,
           ],
         },
       ],
     },
   },
   {
-    files: ['main/**/*.ts', 'preload/**/*.ts'],
-    ignores: ['main/electron/ipc.ts', 'main/engine/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'electron', importNames: ['ipcMain'], message: 'only main/electron/ipc.ts touches ipcMain' }],
-        },
-      ],
-    },
+    files: [...APP, 'main/*.ts', 'preload/**/*.ts'],
+    ignores: ['main/electron/ipc.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONLY_IPC_MODULE], patterns: [NO_RESEARCH] }] },
+  },
+  {
+    files: ['main/electron/ipc.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_RESEARCH] }] },
+  },
+  {
+    files: ['main/cli/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ONLY_IPC_MODULE] }] },
   },
 ];
 

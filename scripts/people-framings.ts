@@ -13,7 +13,7 @@ import { FaceAnalyzer } from '../main/engine/analyzer.js';
 import type { CropRecipe } from '../main/engine/faces/crop.js';
 import { decodeForAnalysis } from '../main/engine/image/decode.js';
 import { AreaSampler } from '../main/engine/image/resample.js';
-import { loadEvalSet } from '../main/eval/datasets.js';
+import { loadEvalSet } from '../research/eval/datasets.js';
 import { type ClusterAlgorithm, cluster } from '../main/people/cluster.js';
 import { peopleMetrics } from '../main/people/metrics.js';
 import { VectorSet } from '../main/people/vectors.js';

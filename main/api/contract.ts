@@ -182,6 +182,8 @@ export interface ScanError {
   path: string;
   error: string;
   at: string;
+  /** Analysed (and browsable), but the file is damaged: `error` says how. */
+  damaged?: boolean;
 }
 
 /** A folder a scan could not list (permission denied, an unplugged drive): none of its photos were seen. */

@@ -12,7 +12,7 @@ import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './
 import { type CropRecipe, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
 import { AreaSampler, type PixelImage } from './image/resample.js';
-import type { ModelEntry } from '../../models/build/manifest.js';
+import type { ModelEntry } from './manifest.js';
 import { ModelStore } from './sessions.js';
 
 /**

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import './no-telemetry.js'; // before any session: [Note: onnxruntime telemetry]
 import ort from 'onnxruntime-node';
-import { type Manifest, type ModelEntry, findModel, readManifest } from '../../models/build/manifest.js';
+import { type Manifest, type ModelEntry, findModel, readManifest } from './manifest.js';
 import { modelsDir } from '../paths.js';
 
 export type Provider = 'cuda' | 'dml' | 'coreml' | 'cpu';

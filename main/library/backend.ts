@@ -28,12 +28,13 @@ import { idleScanProgress } from '../api/contract.js';
 import { validateRequest } from '../api/handlers.js';
 import { headsDir } from '../engine/attributes/heads.js';
 import { packageVersion } from '../paths.js';
-import { decodePhoto } from './decoders.js';
-import { photoKind } from './formats.js';
+import { decodePhoto } from '../engine/image/photos.js';
+import { photoKind } from '../engine/image/formats.js';
 import { hashFile } from './hash.js';
-import { Learning } from './learning.js';
+import { Learning } from '../learning/learning.js';
 import { peopleHandlers, personOfFace } from '../people/handlers.js';
 import { peopleAfterScan, peopleOf } from '../people/library.js';
+import { Presentation } from './presentation.js';
 import { Library, analysisFromSettings } from './library.js';
 import { readMetadata } from './metadata.js';
 import { folderRange } from './repositories/photos.js';
@@ -295,7 +296,7 @@ class LibraryBackend implements Backend {
 
   private facets(filter: Filter, target: 'photos' | 'faces'): Facets {
     const facets = this.library.queries.facets(this.visibleFilter(filter), target, this.library.settings.get().folders);
-    return this.ethnicityHidden() ? { ...facets, ethnicity: [] } : facets;
+    return this.view().facets(facets);
   }
 
   private correct(faceIds: number[], attribute: Attribute, value: string | null): { updated: FaceSummary[] } {
@@ -337,28 +338,21 @@ class LibraryBackend implements Backend {
     return this.library.settings.get().hideEthnicity;
   }
 
-  /** With ethnicity hidden, an ethnicity selection is ignored rather than refused (the UI hides it). */
+  /** What the answers show ([Note: presentation policy]: the CLI applies the same). */
+  private view(): Presentation {
+    return Presentation.of(this.library.settings.get());
+  }
+
   private visibleFilter(filter: Filter): Filter {
-    if (!this.ethnicityHidden() || !filter.ethnicities) return filter;
-    const { ethnicities: _hidden, ...rest } = filter;
-    return rest;
+    return this.view().filter(filter);
   }
 
   private present(face: FaceSummary): FaceSummary {
-    if (!this.ethnicityHidden()) return face;
-    const { ethnicity: _hidden, ...rest } = face;
-    return rest;
+    return this.view().face(face);
   }
 
   private presentDetail(detail: FaceDetail): FaceDetail {
-    const face = { ...detail, person: personOfFace(this.library, detail.id) };
-    if (!this.ethnicityHidden()) return face;
-    const { ethnicity: _hidden, ...rest } = face;
-    return {
-      ...rest,
-      predictions: face.predictions.filter((p) => p.attribute !== 'ethnicity'),
-      corrections: face.corrections.filter((c) => c.attribute !== 'ethnicity'),
-    };
+    return this.view().detail({ ...detail, person: personOfFace(this.library, detail.id) });
   }
 
   /** A cached thumbnail, re-made from the original when the cache lost it. */

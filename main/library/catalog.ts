@@ -39,7 +39,8 @@ export class Catalog {
       taken_at: result.takenAt,
       camera: result.camera,
       status: 'ok',
-      error: null,
+      // An analysed photo's error is its damage, if any ([Note: damaged JPEGs]): listed under Problems.
+      error: result.damage ?? null,
       face_count: result.faces.length,
       analysed_at: now(),
     };

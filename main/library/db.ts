@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { packageRoot } from '../paths.js';
 import { MIGRATIONS, migrate } from './migrations.js';
+import { quickCheckProblems } from './repositories/recovery.js';
 
 export type Db = Database.Database;
 
@@ -116,8 +117,7 @@ function connect(source: string | Buffer, file: string, options: OpenDbOptions):
  * what can still be read, corrections and names first.
  */
 function checkIntegrity(db: Db, file: string): void {
-  const rows = db.pragma('quick_check(20)') as { quick_check: string }[];
-  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  const problems = quickCheckProblems(db);
   if (problems.length > 0) throw damaged(file, problems.slice(0, 3).join('; '));
 }
 

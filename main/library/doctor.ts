@@ -12,10 +12,12 @@ import Database from 'better-sqlite3';
 import { openDatabase } from './db.js';
 import {
   type TableCopy,
+  checkpoint,
   clearTables,
   copyReadableRows,
   dropDanglingRows,
   integrityProblems,
+  setForeignKeys,
   tablesOf,
 } from './repositories/recovery.js';
 
@@ -67,7 +69,7 @@ export function doctor(file: string, options: DoctorOptions = {}): DoctorReport 
   try {
     const wanted = tablesOf(fresh);
     clearTables(fresh, wanted);
-    fresh.pragma('foreign_keys = OFF');
+    setForeignKeys(fresh, false);
     try {
       damaged = new Database(backup, { readonly: true, fileMustExist: true });
       const readable = new Set(tablesOf(damaged));
@@ -85,8 +87,8 @@ export function doctor(file: string, options: DoctorOptions = {}): DoctorReport 
       t.copied -= n;
       t.lost += n;
     }
-    fresh.pragma('foreign_keys = ON');
-    fresh.pragma('wal_checkpoint(TRUNCATE)');
+    setForeignKeys(fresh, true);
+    checkpoint(fresh);
   } finally {
     damaged?.close();
     fresh.close();

@@ -60,7 +60,7 @@ export function faceRecord(
     ethnicityConfidence: r3(f.ethnicity_conf),
     emotion: f.emotion,
     emotionConfidence: r3(f.emotion_conf),
-    corrected: ATTRIBUTES.filter((a) => (f.corrected & COLUMNS[a].bit) !== 0),
+    corrected: ATTRIBUTES.filter((a) => (f.corrected & COLUMNS[a].bit) !== 0 && !(hideEthnicity && a === 'ethnicity')),
     unsure: ATTRIBUTES.filter((a) => {
       const value = f[COLUMNS[a].value as keyof FaceRow];
       const confidence = f[COLUMNS[a].confidence as keyof FaceRow] as number | null;

@@ -1,11 +1,12 @@
 /**
  * [Note: facet index] Facet counts from an in-memory column store of the browsable photos and faces.
  *
- * The SQL facets (query.ts) scan a covering index of every face: 0.3–1.6 s at a million faces. Here
- * the same values sit in typed arrays (labels as small codes, confidences as doubles, each face's
- * photo as an index into the photos' arrays: about 45 bytes a face), and one pass over them counts
- * every facet under any filter in tens of milliseconds. The semantics are query.ts's, condition by
- * condition (test/unit/library-facet-index.test.ts compares both on random filters).
+ * The SQL facets (query.ts over repositories/search.ts) scan a covering index of every face: 0.3–1.6 s
+ * at a million faces. Here the same values sit in typed arrays (labels as small codes, confidences as
+ * doubles, each face's photo as an index into the photos' arrays: about 45 bytes a face), and one pass
+ * over them counts every facet under any filter in tens of milliseconds. The semantics are
+ * repositories/search.ts's, condition by condition (test/unit/library-facet-index.test.ts compares both
+ * on random filters).
  *
  * Freshness: the index remembers the database's change counters when it was read. Any change makes it
  * stale, and a stale index is not used: `LibraryQueries.facets` answers by SQL. It is read again when
@@ -18,15 +19,8 @@ import { ATTRIBUTES, COLUMNS } from './attributes.js';
 import type { Db } from './db.js';
 import { FacetIndexRepository } from './repositories/facet-index.js';
 import { folderRange } from './repositories/photos.js';
-import {
-  FACE_COUNT_BUCKETS,
-  FILTER_KEYS,
-  bump,
-  emptyCounts,
-  foldersFacet,
-  nextDay,
-  orderedAttributeFacets,
-} from './query.js';
+import { FACE_COUNT_BUCKETS, bump, emptyCounts, foldersFacet, orderedAttributeFacets } from './query.js';
+import { FILTER_KEYS, nextDay } from './repositories/search.js';
 
 const NO_VALUE = 0;
 
@@ -102,7 +96,7 @@ class CompiledFilter {
     return this.allowed.some((a) => a !== null) || !!this.filter.corrected;
   }
 
-  /** query.ts photoConditions on photo p. */
+  /** repositories/search.ts photoConditions on photo p. */
   photoOk(p: number): boolean {
     const c = this.c;
     if (this.folderOk && this.folderOk[c.photoFolder[p] as number] !== 1) return false;
@@ -120,7 +114,7 @@ class CompiledFilter {
   }
 }
 
-/** The filter keys the columns answer, condition by condition as query.ts does. */
+/** The filter keys the columns answer, condition by condition as repositories/search.ts does. */
 const INDEXED_KEYS: ReadonlySet<string> = new Set<keyof Filter>([
   'ageGroups',
   'genders',
@@ -260,7 +254,7 @@ export class FacetIndex {
   /**
    * Per face, what the filter says of it, as bits: 0–3 the attribute's selection fails (label not
    * selected, or filtered and not confident), 4 the corrected selection fails, 8–11 the attribute's own
-   * confidence passes minConfidence. query.ts's conditions then read: a face counts for attribute
+   * confidence passes minConfidence. repositories/search.ts's conditions then read: a face counts for attribute
    * facet a when it has a label for a, its own confidence passes and no bit but a's fails (both targets:
    * faceConditions(filter, a) plus a's confidence); for the corrected facet when no attribute bit fails;
    * it matches the filter when nothing fails. And per photo whether the photo conditions hold.

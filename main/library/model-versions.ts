@@ -1,5 +1,5 @@
 /** The networks and heads in use, as Settings → Advanced lists them (name, where it comes from, short hash). */
-import { readManifest } from '../../models/build/manifest.js';
+import { readManifest } from '../engine/manifest.js';
 import { activeHeadsDir, readHeadsManifest } from '../engine/attributes/heads.js';
 import { modelsDir } from '../paths.js';
 

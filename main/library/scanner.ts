@@ -378,6 +378,7 @@ class ScanRun {
       this.counts.decoded++;
       this.counts.inferences++;
       this.counts.faces += result.photo.faces.length;
+      if (result.photo.damage) this.counts.damaged++;
       this.keep(id, existing ? 'updated' : 'added', true);
     } else {
       if (result.decoded) this.counts.decoded++;

@@ -6,7 +6,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type PhotoKind, photoKind } from './formats.js';
+import { type PhotoKind, photoKind } from '../engine/image/formats.js';
 
 /** Folders that hold no user photos: tool metadata, trash, NAS thumbnail caches. */
 const SYSTEM_FOLDERS = new Set(

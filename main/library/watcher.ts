@@ -6,7 +6,7 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
-import { photoKind } from './formats.js';
+import { photoKind } from '../engine/image/formats.js';
 
 export interface WatchOptions {
   /** Quiet time after the last change before a rescan (default 1.5 s). */

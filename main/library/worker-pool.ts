@@ -36,12 +36,12 @@ export function defaultPoolSize(
 }
 
 /**
- * Starts a worker thread on a module of this folder (`name` without extension): the compiled `.js`
- * as is, the TypeScript source (tests, tsx) through tsx's loader.
+ * Starts a worker thread on a module of the folder of `from` (default: this one; `name` without
+ * extension): the compiled `.js` as is, the TypeScript source (tests, tsx) through tsx's loader.
  */
-export function spawnModuleWorker(name: string, workerData: unknown): Worker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./${name}${fromSources ? '.ts' : '.js'}`, import.meta.url);
+export function spawnModuleWorker(name: string, workerData: unknown, from: string = import.meta.url): Worker {
+  const fromSources = from.endsWith('.ts');
+  const entry = new URL(`./${name}${fromSources ? '.ts' : '.js'}`, from);
   if (!fromSources) return new Worker(entry, { workerData });
   // `execArgv: ['--import', 'tsx']` does not reach a worker's own module loader on Node 20, so the
   // worker registers tsx itself before importing the TypeScript entry.

@@ -2,7 +2,7 @@
 import type { AnalyzerOptions, FaceBox } from '../engine/analyzer.js';
 import type { Provider } from '../engine/sessions.js';
 import type { PredictionRow } from './attributes.js';
-import type { PhotoKind } from './formats.js';
+import type { PhotoKind } from '../engine/image/formats.js';
 
 export interface WorkerConfig {
   /** Models folder (default: the engine's, i.e. FACETS_MODELS_DIR or the package's). */
@@ -44,6 +44,8 @@ export interface PhotoResult {
   takenAt: string | null;
   camera: string | null;
   faces: FaceResult[];
+  /** The file is damaged but was decoded and analysed ([Note: damaged JPEGs]): why. */
+  damage?: string;
 }
 
 export type JobResult =

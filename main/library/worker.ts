@@ -7,14 +7,14 @@
  * desktop app's main or utility process.
  */
 import type { Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceAnalyzer } from '../engine/analyzer.js';
 import { DecodeError, type DecodedImage } from '../engine/image/decode.js';
 import { ModelStore } from '../engine/sessions.js';
 import { modelsDir } from '../paths.js';
 import { predictionsOf } from './attributes.js';
-import { decodePhoto, readableError } from './decoders.js';
+import { decodePhoto, readPhotoInput, readableError } from '../engine/image/photos.js';
 import { hashBuffer, hashFile } from './hash.js';
 import { tooLargeFile } from './limits.js';
 import { type PhotoMetadata, readMetadata } from './metadata.js';
@@ -64,7 +64,7 @@ async function readAndDecode(job: AnalysisJob): Promise<Decoded> {
     const tooLarge = tooLargeFile(before.size);
     if (tooLarge) return { id: job.id, outcome: 'unsupported', error: tooLarge, decoded: false };
     if (before.size === 0) return { id: job.id, outcome: 'error', error: 'empty file (0 bytes)', decoded: false };
-    input = job.kind === 'sharp' ? job.path : await readFile(job.path);
+    input = await readPhotoInput(job.path, job.kind);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { id: job.id, outcome: 'vanished' };
     return { id: job.id, outcome: 'error', error: `cannot read the file: ${describeFsError(err)}`, decoded: false };
@@ -130,6 +130,7 @@ async function analyse(job: AnalysisJob, decoded: Decoded): Promise<Analysed> {
         predictions: predictionsOf(f),
         vectors: f.vectors ?? [],
       })),
+      ...(image.damage ? { damage: image.damage } : {}),
     };
     const analyseMs = performance.now() - t0;
     return { result: { id: job.id, outcome: 'analysed', hash, photo, decodeMs, analyseMs }, image };

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { type NamedTensor, hwioToOihw, loadFaceApiWeights, tensor } from './face-api-weights.js';
-import { type Dim, OnnxGraph } from './onnx-graph.js';
+import { type Dim, OnnxGraph } from '../../main/learning/onnx-graph.js';
 
 type Weights = Map<string, NamedTensor>;
 type Padding = 'same' | 'valid';

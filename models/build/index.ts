@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAgeGender, buildFaceExpression, buildFaceRecognition } from './face-api-nets.js';
-import { type Manifest, type ModelEntry, readManifest } from './manifest.js';
+import { type Manifest, type ModelEntry, readManifest } from '../../main/engine/manifest.js';
 import { buildONet, buildPNet, buildRNet } from './mtcnn.js';
 import { sha256, sha256File, sourceDir } from './sources.js';
 import { convertTfjsGraph } from './tfjs-graph.js';

@@ -23,7 +23,7 @@
  */
 import path from 'node:path';
 import { type NamedTensor, hwioToOihw, loadFaceApiWeights, tensor } from './face-api-weights.js';
-import { OnnxGraph } from './onnx-graph.js';
+import { OnnxGraph } from '../../main/learning/onnx-graph.js';
 
 type Weights = Map<string, NamedTensor>;
 

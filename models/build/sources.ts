@@ -12,13 +12,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { SourcePackage } from '../../main/engine/manifest.js';
 
-export interface SourcePackage {
-  name: string;
-  version: string;
-  /** npm's `dist.integrity` for the tarball, `sha512-…`. */
-  integrity: string;
-}
+export type { SourcePackage };
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type AttrValue, type Dim, OnnxGraph } from './onnx-graph.js';
+import { type AttrValue, type Dim, OnnxGraph } from '../../main/learning/onnx-graph.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // model.json shapes (the subset this converter reads)

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { FaceSummary, LearningStatus } from '../../main/api/contract.js';
-import { activeHeadsBytes } from '../../main/heads/store.js';
+import { activeHeadsBytes } from '../../main/learning/store.js';
 import { Library } from '../../main/library/library.js';
 import { chromiumMissing, collectProblems, launchChromium, screenshot } from '../helpers/browser.js';
 import { buildCorrectionsLibrary, installSmallHeads } from '../helpers/learning-fixtures.js';

@@ -4,8 +4,8 @@
  * carry age/gender/ethnicity, FER-like ones emotion only).
  */
 import type { HeadTask } from '../../main/engine/attributes/heads.js';
-import type { Dataset } from '../../main/heads/data.js';
-import { Rng } from '../../main/heads/rng.js';
+import type { Dataset } from '../../main/learning/data.js';
+import { Rng } from '../../main/learning/rng.js';
 
 export function syntheticDataset(
   n: number,

@@ -7,17 +7,21 @@
  * library stores no embeddings, and checks it matches the engine's own embedding of those faces.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { trainHeadsCommand } from '../../main/cli/commands/train-heads.js';
 import { FaceAnalyzer } from '../../main/engine/analyzer.js';
 import { type EmbeddingSpec, headsInput, readHeadsManifest } from '../../main/engine/attributes/heads.js';
+import { photoKind } from '../../main/engine/image/formats.js';
+import { decodePhoto } from '../../main/engine/image/photos.js';
+import { AreaSampler } from '../../main/engine/image/resample.js';
 import { ModelStore } from '../../main/engine/sessions.js';
-import { fineTuneOnCorrections, type Correction } from '../../main/heads/corrections.js';
-import { correctionsWithEmbeddings, specKey } from '../../main/heads/library-corrections.js';
-import { DEFAULT_TRAIN, trainHeads } from '../../main/heads/train.js';
+import { fineTuneOnCorrections, type Correction } from '../../main/learning/corrections.js';
+import { correctionsWithEmbeddings, specKey } from '../../main/learning/library-corrections.js';
+import { DEFAULT_TRAIN, trainHeads } from '../../main/learning/train.js';
 import { openDatabase } from '../../main/library/db.js';
 import { ROOT } from '../helpers/cli.js';
 import { setEnv } from '../helpers/env.js';
@@ -218,6 +222,58 @@ describe('learning from corrections', () => {
     for (const c of corrections) {
       const best = Math.max(...direct.map((d) => cosine(d, c.embedding)));
       assert.ok(best > 0.999, `cosine ${best}`);
+    }
+    await store.release();
+  });
+});
+
+describe('learning from corrections decodes photos as the scanner did', () => {
+  test("a camera RAW's corrected faces are cut from the preview the scan analysed, at the library's size", async () => {
+    const sample = readFileSync(path.join(ROOT, 'node_modules/@vladmandic/face-api/demo/sample1.jpg'));
+    // A RAW as cameras write one: a TIFF whose first image is a small thumbnail (what libvips would
+    // decode), with the full-size JPEG preview (what Facets analyses) further in the file.
+    const thumbnail = await sharp(sample).resize(160).tiff({ compression: 'none' }).toBuffer();
+    const photo = path.join(tmp, 'raw', 'sample1.dng');
+    mkdirSync(path.dirname(photo), { recursive: true });
+    writeFileSync(photo, Buffer.concat([thumbnail, Buffer.alloc(64), sample]));
+    const maxSide = 480;
+    const store = new ModelStore();
+    const analyzer = new FaceAnalyzer(store, {
+      assignment: { age: null, gender: null, ethnicity: null, emotion: null },
+    });
+    // The scan: the photo decoded by kind at the library's analysis size, its faces stored.
+    const scanned = await decodePhoto(readFileSync(photo), photoKind(photo)!, { maxSide });
+    assert.equal(scanned.uprightWidth, (await sharp(sample).metadata()).width, 'the scan analyses the preview');
+    const faces = await analyzer.analyzeDecoded(scanned);
+    assert.ok(faces.length >= 2);
+    const dbFile = path.join(tmp, 'raw.db');
+    const db = openDatabase(dbFile);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(
+      'analysis',
+      JSON.stringify({ maxSide, minFaceSize: 20, thresholds: [0.6, 0.7, 0.7], tiltedFaces: false }),
+    );
+    const photoId = insertPhoto(db, photo, faces.length);
+    const ids = faces.map((f, i) => {
+      const id = insertFace(db, photoId, i, { x: f.box.x, y: f.box.y, w: f.box.width, h: f.box.height }, f.landmarks);
+      correct(db, id, 'gender', 'female');
+      return id;
+    });
+    db.close();
+    const sha = store.entry('facenet128').sha256;
+    const data = await correctionsWithEmbeddings(store, dbFile, SPEC, [sha], { anchorRatio: 0 });
+    assert.deepEqual(data.skipped, []);
+    assert.equal(data.corrections.length, ids.length);
+    // The engine's embedding of the faces on the scan's own pixels: each correction carries one of them.
+    const sampler = new AreaSampler(scanned);
+    const detections = await analyzer.detector.detect(scanned, sampler);
+    const direct = await headsInput(
+      store,
+      SPEC,
+      detections.map((face) => ({ sampler, face })),
+    );
+    for (const c of data.corrections) {
+      const best = Math.max(...direct.map((d) => cosine(d, c.embedding)));
+      assert.ok(best > 0.999, `face ${c.faceId}: cosine ${best}`);
     }
     await store.release();
   });

@@ -11,9 +11,9 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_ASSIGNMENT, FaceAnalyzer } from '../../main/engine/analyzer.js';
 import { ETHNICITIES } from '../../main/engine/attributes/labels.js';
 import { ModelStore } from '../../main/engine/sessions.js';
-import { exportHeadsOnnx } from '../../main/heads/onnx.js';
-import { installHeads } from '../../main/heads/store.js';
-import { DEFAULT_TRAIN, trainHeads } from '../../main/heads/train.js';
+import { exportHeadsOnnx } from '../../main/learning/onnx.js';
+import { installHeads } from '../../main/learning/store.js';
+import { DEFAULT_TRAIN, trainHeads } from '../../main/learning/train.js';
 import { ROOT } from '../helpers/cli.js';
 import { syntheticDataset } from '../helpers/heads-synthetic.js';
 

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Backend } from '../../main/api/backend.js';
 import type { LearningStatus, ScanProgress } from '../../main/api/contract.js';
 import { readHeadsManifest } from '../../main/engine/attributes/heads.js';
-import { activeHeadsBytes } from '../../main/heads/store.js';
+import { activeHeadsBytes } from '../../main/learning/store.js';
 import { openBackend } from '../../main/library/backend.js';
 import { refused } from '../helpers/backend.js';
 import { setEnv } from '../helpers/env.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readManifest } from '../../models/build/manifest.js';
+import { readManifest } from '../../main/engine/manifest.js';
 import { sha256File } from '../../models/build/sources.js';
 import { facets, ROOT } from '../helpers/cli.js';
 

@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { readManifest } from '../../models/build/manifest.js';
+import { readManifest } from '../../main/engine/manifest.js';
 import { sourceDir } from '../../models/build/sources.js';
 import { convertTfjsGraph } from '../../models/build/tfjs-graph.js';
 import { ROOT, SHARED_DATA } from '../helpers/cli.js';

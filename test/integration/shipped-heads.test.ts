@@ -22,8 +22,8 @@ import {
 } from '../../main/engine/attributes/heads.js';
 import { ETHNICITY7_TO_5 } from '../../main/engine/attributes/labels.js';
 import { ModelStore } from '../../main/engine/sessions.js';
-import { fineTuneLibrary } from '../../main/heads/learn.js';
-import { revertHeads } from '../../main/heads/store.js';
+import { fineTuneLibrary } from '../../main/learning/learn.js';
+import { revertHeads } from '../../main/learning/store.js';
 import { openBackend } from '../../main/library/backend.js';
 import { setEnv } from '../helpers/env.js';
 import { copyInto, sample } from '../helpers/library-fixtures.js';

@@ -94,3 +94,30 @@ test('colour profiles: sRGB is recognised and not converted again; Display P3 is
     `P3 file of sRGB (200, 100, 50) decoded as ${rgb.join(', ')} (stored ${stored[0]}, ${stored[1]}, ${stored[2]})`,
   );
 });
+
+test('a JPEG with corrupt data the decoder repairs is decoded and flagged; a healthy one is not', async () => {
+  // A photo-like JPEG made here (noise over gradients, so the entropy-coded data is long).
+  const w = 640;
+  const h = 480;
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = ((i % (w * 3)) / 5 + ((i * 2654435761) >>> 24) / 4) & 0xff;
+  const jpeg = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const healthy = await decodeForAnalysis(jpeg);
+  assert.equal(healthy.damage, undefined);
+  const mid = Math.floor(jpeg.length * 0.6);
+  const damaged = {
+    // Cut short (an interrupted copy), but ending with an end-of-image marker: libjpeg only warns.
+    'cut short': Buffer.concat([jpeg.subarray(0, mid), Buffer.from([0xff, 0xd9])]),
+    // A stray restart marker inside the entropy-coded data.
+    'stray marker': Buffer.concat([jpeg.subarray(0, mid), Buffer.from([0xff, 0xd3]), jpeg.subarray(mid)]),
+  };
+  for (const [what, bytes] of Object.entries(damaged)) {
+    const image = await decodeForAnalysis(bytes);
+    assert.deepEqual([image.uprightWidth, image.uprightHeight], [w, h], what);
+    assert.match(image.damage ?? '', /^corrupt JPEG data: the decoder repaired it/, what);
+  }
+  // Damage the decoder cannot repair is still an error, as before.
+  await assert.rejects(decodeForAnalysis(jpeg.subarray(0, mid)), DecodeError);
+});

@@ -1,7 +1,7 @@
 /** Which detected face stands for an image's label in `facets eval --mode detect --pick largest|central`. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pickFace } from '../../main/eval/evaluate.js';
+import { pickFace } from '../../research/eval/evaluate.js';
 
 const face = (id: string, x: number, y: number, size: number) => ({ id, box: { x, y, width: size, height: size } });
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
-import type { DetectionImage } from '../../main/eval/datasets.js';
-import { mosaicSet, turnedSet } from '../../main/eval/transforms.js';
+import type { DetectionImage } from '../../research/eval/datasets.js';
+import { mosaicSet, turnedSet } from '../../research/eval/transforms.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'facets-transforms-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
-/** Temperature scaling, expected calibration error and the uncertain threshold (main/heads/calibration.ts). */
+/** Temperature scaling, expected calibration error and the uncertain threshold (research/heads/calibration.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withTemperature } from '../../main/engine/attributes/heads.js';
 import { mergeEthnicity7 } from '../../main/engine/attributes/labels.js';
-import { calibrate, expectedCalibrationError, uncertainThreshold } from '../../main/heads/calibration.js';
-import { Rng } from '../../main/heads/rng.js';
+import { calibrate, expectedCalibrationError, uncertainThreshold } from '../../research/heads/calibration.js';
+import { Rng } from '../../main/learning/rng.js';
 
 describe('calibration', () => {
   test('a temperature keeps the argmax and sharpens (T < 1) or softens (T > 1)', () => {

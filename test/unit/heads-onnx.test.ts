@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { TASK_OUTPUTS, type HeadTask } from '../../main/engine/attributes/heads.js';
-import { decodeHeadsOnnx, exportHeadsOnnx } from '../../main/heads/onnx.js';
-import { predict } from '../../main/heads/model.js';
-import { DEFAULT_TRAIN, trainHeads } from '../../main/heads/train.js';
-import { Rng } from '../../main/heads/rng.js';
+import { decodeHeadsOnnx, exportHeadsOnnx } from '../../main/learning/onnx.js';
+import { predict } from '../../main/learning/model.js';
+import { DEFAULT_TRAIN, trainHeads } from '../../main/learning/train.js';
+import { Rng } from '../../main/learning/rng.js';
 import { syntheticDataset } from '../helpers/heads-synthetic.js';
 
 for (const hidden of [0, 24]) {

@@ -12,7 +12,7 @@ import {
   readHeadsManifest,
   shippedHeadsDir,
 } from '../../main/engine/attributes/heads.js';
-import { installHeads, revertHeads } from '../../main/heads/store.js';
+import { installHeads, revertHeads } from '../../main/learning/store.js';
 
 const ref = { name: 'm', version: '1' };
 

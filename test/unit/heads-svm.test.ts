@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../main/heads/rng.js';
-import { predictMulticlass, rbfKernelMatrix, trainBinary, trainMulticlass } from '../../main/heads/svm.js';
+import { Rng } from '../../main/learning/rng.js';
+import { predictMulticlass, rbfKernelMatrix, trainBinary, trainMulticlass } from '../../research/heads/svm.js';
 
 function accuracy(votes: Float32Array, labels: Int32Array, K: number): number {
   let ok = 0;

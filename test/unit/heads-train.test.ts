@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ModelConfig, computeGradients, initParams, predict, taskWeights } from '../../main/heads/model.js';
-import { Rng } from '../../main/heads/rng.js';
-import { DEFAULT_TRAIN, trainHeads } from '../../main/heads/train.js';
+import { type ModelConfig, computeGradients, initParams, predict, taskWeights } from '../../main/learning/model.js';
+import { Rng } from '../../main/learning/rng.js';
+import { DEFAULT_TRAIN, trainHeads } from '../../main/learning/train.js';
 import { syntheticDataset } from '../helpers/heads-synthetic.js';
 
 const quick = { ...DEFAULT_TRAIN, hidden: 32, epochs: 12, batch: 64, flipAugment: false };

@@ -10,8 +10,8 @@ import {
   largestEmbeddedJpeg,
   readableError,
   withOrientation,
-} from '../../main/library/decoders.js';
-import { photoKind } from '../../main/library/formats.js';
+} from '../../main/engine/image/photos.js';
+import { photoKind } from '../../main/engine/image/formats.js';
 import { exifDate, readMetadata } from '../../main/library/metadata.js';
 import { ROOT } from '../helpers/cli.js';
 

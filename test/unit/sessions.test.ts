@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { ModelStore, availableProviders, parseProviders } from '../../main/engine/sessions.js';
-import { OnnxGraph } from '../../models/build/onnx-graph.js';
+import { OnnxGraph } from '../../main/learning/onnx-graph.js';
 
 // A real (tiny) ONNX model in a real models folder: y = relu(x · W).
 const dir = mkdtempSync(path.join(tmpdir(), 'facets-sessions-'));

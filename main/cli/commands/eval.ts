@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceAnalyzer } from '../../engine/analyzer.js';
-import { type AttributeSample, evenlySpaced, loadEvalSet } from '../../eval/datasets.js';
-import { evaluatePeople } from '../../eval/people.js';
+import { type AttributeSample, evenlySpaced, loadEvalSet } from '../../../research/eval/datasets.js';
+import { evaluatePeople } from '../../../research/eval/people.js';
 import type { PeopleMetrics } from '../../people/metrics.js';
-import { mosaicSet, turnedSet } from '../../eval/transforms.js';
-import { type CompareRow, acrossSets, compareCandidates } from '../../eval/compare.js';
-import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../eval/evaluate.js';
+import { mosaicSet, turnedSet } from '../../../research/eval/transforms.js';
+import { type CompareRow, acrossSets, compareCandidates } from '../../../research/eval/compare.js';
+import { type AttributeReport, evaluateAttributes, evaluateDetection } from '../../../research/eval/evaluate.js';
 import { analyzerFlags, analyzerOptionsFrom } from '../analyzer-flags.js';
 import type { Command } from '../command.js';
 import { figure } from '../format.js';
 
-/** A people set: identities clustered (main/eval/people.ts). */
+/** A people set: identities clustered (research/eval/people.ts). */
 async function evalPeople(
   samples: AttributeSample[],
   folder: string,

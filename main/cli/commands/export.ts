@@ -2,7 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { csvHeader, csvRow, exportedRecord, faceRecords } from '../../library/export.js';
+import { csvHeader, csvRow, exportedRecord } from '../../library/export.js';
+import { Presentation } from '../../library/presentation.js';
 import type { Command } from '../command.js';
 import { exportXmp } from './export-xmp.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
@@ -72,11 +73,13 @@ export const exportCommand: Command = {
       if (!out.write(text)) await once(out, 'drain');
     };
     try {
-      const hide = library.settings.get().hideEthnicity;
+      // As the app shows them ([Note: presentation policy]).
+      const view = Presentation.of(library.settings.get());
+      const hide = view.hideEthnicity;
       let count = 0;
       if (values.format === 'csv') await write(`${csvHeader(hide)}\n`);
       else await write('[');
-      for (const record of faceRecords(library.queries, filter, hide)) {
+      for (const record of view.records(library.queries, filter)) {
         if (values.format === 'csv') await write(`${csvRow(record, hide)}\n`);
         else await write(`${count ? ',' : ''}\n  ${JSON.stringify(exportedRecord(record))}`);
         count++;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { exportedRecord, faceRecords, type FaceRecord } from '../../library/export.js';
+import { exportedRecord, type FaceRecord } from '../../library/export.js';
 import type { Library } from '../../library/library.js';
+import { Presentation } from '../../library/presentation.js';
 import { peopleOf } from '../../people/library.js';
 import type { Command } from '../command.js';
 import { dbFlag, filterFlags, filterFrom, openLibrary } from '../library-options.js';
@@ -37,9 +38,10 @@ export const queryCommand: Command = {
     const library = openLibrary(values.db, { readonly: true });
     try {
       if (values.person?.length) filter.people = personIds(library, values.person);
-      const hideEthnicity = library.settings.get().hideEthnicity;
+      // As the app shows them ([Note: presentation policy]).
+      const view = Presentation.of(library.settings.get());
       const records: FaceRecord[] = [];
-      for (const record of faceRecords(library.queries, filter, hideEthnicity)) {
+      for (const record of view.records(library.queries, filter)) {
         if (records.length >= limit) break;
         records.push(record);
       }

@@ -193,6 +193,7 @@ function report(summary: ScanSummary, json: boolean, library: Library): void {
     c.duplicates ? `${c.duplicates} duplicate(s)` : '',
     `${c.unchanged + c.touched} unchanged`,
     c.failed ? `${c.failed} could not be analysed` : '',
+    c.damaged ? `${c.damaged} analysed but damaged` : '',
     c.missing ? `${c.missing} missing` : '',
     c.vanished ? `${c.vanished} vanished during the scan` : '',
     `${plural(c.faces, 'face')} found`,
@@ -201,7 +202,7 @@ function report(summary: ScanSummary, json: boolean, library: Library): void {
   process.stdout.write(`Now ${inLibrary} (${library.dbPath}).\n`);
   for (const w of summary.warnings) process.stdout.write(`  warning: ${w.path}: ${w.message}\n`);
   if (summary.error) process.stdout.write(`  error: ${summary.error}\n`);
-  if (c.failed) process.stdout.write('  `facets stats` lists the files that could not be analysed, and why.\n');
+  if (c.failed || c.damaged) process.stdout.write('  `facets stats` lists the files with problems, and why.\n');
 }
 
 async function watchAndRescan(

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { FacetCount } from '../../api/contract.js';
 import type { Library } from '../../library/library.js';
+import { Presentation } from '../../library/presentation.js';
 import type { ScanCounts } from '../../library/repositories/scans.js';
 import type { Command } from '../command.js';
 import { localTime } from '../format.js';
@@ -37,25 +38,22 @@ export const statsCommand: Command = {
 interface Stats {
   database: string;
   folders: string[];
-  photos: { total: number; ok: number; errors: number; missing: number };
+  photos: { total: number; ok: number; errors: number; damaged: number; missing: number };
   faces: number;
   attributes: Partial<Record<keyof typeof ATTRIBUTE_NAMES, FacetCount[]>>;
   corrected: number;
-  /** The first files that could not be analysed, with the reason. */
+  /** The first files that could not be analysed, or were but are damaged, with the reason. */
   problems: { path: string; error: string }[];
   lastScan: { startedAt: string; finishedAt: string | null; state: string; counts: Partial<ScanCounts> } | null;
 }
 
 function libraryStats(library: Library): Stats {
   const settings = library.settings.get();
+  // As the app shows them ([Note: presentation policy]).
+  const view = Presentation.of(settings);
   const photos = library.maintenance.totals();
-  const facets = library.queries.facets({}, 'faces', settings.folders);
-  const attributes: Stats['attributes'] = {
-    ageGroup: facets.ageGroup,
-    gender: facets.gender,
-    ...(settings.hideEthnicity ? {} : { ethnicity: facets.ethnicity }),
-    emotion: facets.emotion,
-  };
+  const facets = view.facets(library.queries.facets(view.filter({}), 'faces', settings.folders));
+  const attributes: Stats['attributes'] = Object.fromEntries(view.attributes.map((a) => [a, facets[a]]));
   const scan = library.scans.latest();
   return {
     database: library.dbPath,
@@ -82,7 +80,8 @@ function text(s: Stats): string {
   const lines = [
     `Library ${s.database}`,
     `Folders: ${s.folders.length ? s.folders.join(', ') : '(none)'}`,
-    `Photos: ${s.photos.ok} (${s.photos.errors} could not be analysed, ${s.photos.missing} missing)`,
+    `Photos: ${s.photos.ok} (${s.photos.errors} could not be analysed, ${s.photos.missing} missing` +
+      `${s.photos.damaged ? `; ${s.photos.damaged} analysed but damaged` : ''})`,
     `Faces: ${s.faces} (${s.corrected} with corrections)`,
   ];
   for (const [key, counts] of Object.entries(s.attributes) as [keyof typeof ATTRIBUTE_NAMES, FacetCount[]][]) {
@@ -93,7 +92,8 @@ function text(s: Stats): string {
     lines.push(`Last scan: ${localTime(s.lastScan.startedAt)} (${s.lastScan.state}${finished})`);
   }
   if (s.problems.length > 0) {
-    lines.push(`Could not be analysed${s.photos.errors > s.problems.length ? ` (first ${s.problems.length})` : ''}:`);
+    const listed = s.photos.errors + s.photos.damaged;
+    lines.push(`Problems${listed > s.problems.length ? ` (first ${s.problems.length})` : ''}:`);
     for (const p of s.problems) lines.push(`  ${p.path}: ${p.error}`);
   }
   return `${lines.join('\n')}\n`;

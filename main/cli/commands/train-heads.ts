@@ -3,15 +3,21 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type HeadTask, headsDir, readHeadsManifest } from '../../engine/attributes/heads.js';
 import { ModelStore } from '../../engine/sessions.js';
-import { DEFAULT_FINE_TUNE } from '../../heads/corrections.js';
-import type { FlipMode } from '../../heads/data.js';
-import { FRAMINGS, type FramingName, isFramingName } from '../../heads/embeddings.js';
-import { fineTuneLibrary, fineTuneMeasurements } from '../../heads/learn.js';
-import { DEFAULT_PIPELINE, type ResultRow, SHIPPED_RECIPE, recalibrate, runPipeline } from '../../heads/pipeline.js';
-import { simulateCorrections } from '../../heads/simulate.js';
-import { revertHeads } from '../../heads/store.js';
-import type { Weighting } from '../../heads/model.js';
-import { DEFAULT_TRAIN } from '../../heads/train.js';
+import { DEFAULT_FINE_TUNE } from '../../learning/corrections.js';
+import type { FlipMode } from '../../../research/heads/dataset.js';
+import { FRAMINGS, type FramingName, isFramingName } from '../../../research/heads/embeddings.js';
+import { fineTuneLibrary, fineTuneMeasurements } from '../../learning/learn.js';
+import {
+  DEFAULT_PIPELINE,
+  type ResultRow,
+  SHIPPED_RECIPE,
+  recalibrate,
+  runPipeline,
+} from '../../../research/heads/pipeline.js';
+import { simulateCorrections } from '../../../research/heads/simulate.js';
+import { revertHeads } from '../../learning/store.js';
+import type { Weighting } from '../../learning/model.js';
+import { DEFAULT_TRAIN } from '../../learning/train.js';
 import { defaultDbPath } from '../../library/paths.js';
 import { packageRoot } from '../../paths.js';
 import type { Command } from '../command.js';

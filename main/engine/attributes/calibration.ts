@@ -1,6 +1,6 @@
 /**
  * Run-time calibration of estimates that no heads calibrate (heads carry their own temperatures in their
- * manifest: main/heads/calibration.ts). Each entry is keyed by the assignment that serves the attribute
+ * manifest: research/heads/calibration.ts). Each entry is keyed by the assignment that serves the attribute
  * ("emotion+faceapi-expression"), so a different network or ensemble is never scaled by another's
  * temperature.
  *

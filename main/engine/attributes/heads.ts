@@ -93,7 +93,7 @@ export interface EmbeddingModelRef {
   dim: number;
 }
 
-/** One attribute's calibration on the dev sets (main/heads/calibration.ts fits it). */
+/** One attribute's calibration on the dev sets (research/heads/calibration.ts fits it). */
 export interface Calibration {
   temperature: number;
   /** Expected calibration error (15 equal-width confidence bins) before and after the temperature. */

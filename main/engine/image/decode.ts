@@ -31,6 +31,8 @@ export interface DecodedImage extends PixelImage {
   /** Analysed pixels per upright pixel (≤ 1). */
   scale: number;
   format: string;
+  /** Set when the file is damaged but could be decoded (the decoder repaired it): why, for the user. */
+  damage?: string;
 }
 
 export class DecodeError extends Error {
@@ -68,19 +70,37 @@ export async function decodeForAnalysis(
   // would still run them through a colour transform to sRGB, the dearest step of decoding (sample1.jpg:
   // 60–80 ms against 19–25 ms, identical output). Other profiles (Display P3, Adobe RGB) are converted.
   const ignoreIcc = meta.icc !== undefined && isSrgbProfile(meta.icc);
-  let pipeline = sharp(input, { limitInputPixels: opts.maxInputPixels, failOn: 'error', ignoreIcc }).rotate();
-  if (scale < 1) {
-    pipeline = pipeline.resize({
-      width: Math.max(1, Math.round(uprightWidth * scale)),
-      height: Math.max(1, Math.round(uprightHeight * scale)),
-      fit: 'fill',
-      kernel: 'lanczos3',
-    });
-  }
-  pipeline = opts.greyscale ? pipeline.greyscale() : pipeline.toColourspace('srgb');
-  const { data, info } = await withStableError(input, 'cannot decode', () =>
-    pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true }),
-  );
+  const decode = (failOn: 'warning' | 'error') => {
+    let pipeline = sharp(input, { limitInputPixels: opts.maxInputPixels, failOn, ignoreIcc }).rotate();
+    if (scale < 1) {
+      pipeline = pipeline.resize({
+        width: Math.max(1, Math.round(uprightWidth * scale)),
+        height: Math.max(1, Math.round(uprightHeight * scale)),
+        fit: 'fill',
+        kernel: 'lanczos3',
+      });
+    }
+    pipeline = opts.greyscale ? pipeline.greyscale() : pipeline.toColourspace('srgb');
+    return pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  };
+  // [Note: damaged JPEGs] libjpeg repairs corrupt entropy data (a cut-short segment, a stray marker) with
+  // only a warning, and the photo comes out partly grey or garbled. So JPEGs are decoded strictly
+  // first; one that fails only that way is decoded again leniently and flagged with `damage` (the scan
+  // records it on the photo and lists it under Problems). Healthy photos are decoded once. The text is
+  // ours: libvips' message buffer is shared by every decode in flight (see withStableError).
+  let damage: string | undefined;
+  const { data, info } = await withStableError(input, 'cannot decode', async () => {
+    if (meta.format !== 'jpeg') return decode('error');
+    try {
+      return await decode('warning');
+    } catch {
+      const repaired = await decode('error');
+      damage =
+        'corrupt JPEG data: the decoder repaired it, parts of the photo may be grey or garbled ' +
+        '(faces there may be missed)';
+      return repaired;
+    }
+  });
   let pixelsOut: Uint8Array = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (info.channels === 1) pixelsOut = greyToRgb(pixelsOut);
   else if (info.channels !== 3) throw new DecodeError(`unexpected ${info.channels}-channel output`, 'unsupported');
@@ -96,6 +116,7 @@ export async function decodeForAnalysis(
     orientation,
     scale: info.width / uprightWidth,
     format: meta.format,
+    ...(damage ? { damage } : {}),
   };
 }
 

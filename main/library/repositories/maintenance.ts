@@ -9,6 +9,8 @@ export interface PhotoTotals {
   total: number;
   ok: number;
   errors: number;
+  /** Analysed, but the file is damaged ([Note: damaged JPEGs]); counted among `ok` too. */
+  damaged: number;
   missing: number;
 }
 
@@ -28,6 +30,7 @@ export class MaintenanceRepository {
         `SELECT count(*) AS total,
            coalesce(sum(status = 'ok' AND missing_since IS NULL), 0) AS ok,
            coalesce(sum(status <> 'ok' AND missing_since IS NULL), 0) AS errors,
+           coalesce(sum(status = 'ok' AND error IS NOT NULL AND missing_since IS NULL), 0) AS damaged,
            coalesce(sum(missing_since IS NOT NULL), 0) AS missing
          FROM photos`,
       ),

@@ -5,7 +5,7 @@
  */
 import type { Filter } from '../../api/contract.js';
 import type { Db } from '../db.js';
-import { matchingFaces } from '../query.js';
+import { matchingFaces } from './search.js';
 
 export interface StoredVectorInput {
   spec: string;

@@ -139,7 +139,7 @@ export class PhotoRepository {
   /** Ignores (or stops ignoring) the problems of these photos in the Problems view; returns how many changed. */
   setErrorIgnored(ids: readonly number[], ignored: boolean, at: string): number {
     const stmt = this.db.prepare(
-      `UPDATE photos SET error_ignored_at = ? WHERE id = ? AND status <> 'ok' AND (error_ignored_at IS NULL) = ?`,
+      `UPDATE photos SET error_ignored_at = ? WHERE id = ? AND (status <> 'ok' OR error IS NOT NULL) AND (error_ignored_at IS NULL) = ?`,
     );
     let changed = 0;
     this.db.transaction(() => {

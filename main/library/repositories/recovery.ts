@@ -1,5 +1,6 @@
 /**
- * The SQL of `facets doctor` (main/library/doctor.ts): a full integrity check, and copying whatever
+ * The SQL of `facets doctor` (main/library/doctor.ts) and of the check every open runs (db.ts): integrity
+ * checks, and copying whatever
  * rows of a damaged database can still be read into a freshly made one. Generic over the schema, so the
  * tables later migrations add are rebuilt too.
  */
@@ -19,6 +20,22 @@ export interface TableCopy {
 export function integrityProblems(db: Db, max = 100): string[] {
   const rows = db.pragma(`integrity_check(${Math.max(1, Math.floor(max))})`) as { integrity_check: string }[];
   return rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+}
+
+/** `PRAGMA quick_check` (every page read once, no index cross-checks): up to `max` problems. */
+export function quickCheckProblems(db: Db, max = 20): string[] {
+  const rows = db.pragma(`quick_check(${Math.max(1, Math.floor(max))})`) as { quick_check: string }[];
+  return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+}
+
+/** Foreign keys off while the rebuild copies rows in table order, on again afterwards. */
+export function setForeignKeys(db: Db, on: boolean): void {
+  db.pragma(`foreign_keys = ${on ? 'ON' : 'OFF'}`);
+}
+
+/** Everything in the WAL written into the database file, the WAL emptied. */
+export function checkpoint(db: Db): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /** The tables of a database (not SQLite's own, not virtual), in creation order. */

@@ -15,6 +15,8 @@ export interface ScanCounts {
   duplicates: number;
   touched: number;
   failed: number;
+  /** Analysed, but the file is damaged ([Note: damaged JPEGs]). */
+  damaged: number;
   vanished: number;
   missing: number;
   restored: number;
@@ -33,6 +35,7 @@ export const ZERO_COUNTS: ScanCounts = {
   duplicates: 0,
   touched: 0,
   failed: 0,
+  damaged: 0,
   vanished: 0,
   missing: 0,
   restored: 0,

@@ -6,8 +6,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_ASSIGNMENT } from '../engine/analyzer.js';
-import { combineEstimates } from '../engine/attributes/ensemble.js';
+import { DEFAULT_ASSIGNMENT } from '../../main/engine/analyzer.js';
+import { combineEstimates } from '../../main/engine/attributes/ensemble.js';
 import {
   type AttributeScore,
   type EmbeddingSpec,
@@ -17,7 +17,7 @@ import {
   TASK_LABELS,
   headsAttributes,
   readHeadsManifest,
-} from '../engine/attributes/heads.js';
+} from '../../main/engine/attributes/heads.js';
 import {
   AGE_GROUPS,
   type AgeGroup,
@@ -25,29 +25,28 @@ import {
   ETHNICITIES,
   ageGroupOf,
   argmaxLabel,
-} from '../engine/attributes/labels.js';
-import type { Attributes, ModelRef } from '../engine/attributes/networks.js';
-import type { ModelStore } from '../engine/sessions.js';
-import { ageMetrics, classMetrics } from '../eval/metrics.js';
-import { packageRoot } from '../paths.js';
+} from '../../main/engine/attributes/labels.js';
+import type { Attributes, ModelRef } from '../../main/engine/attributes/networks.js';
+import type { ModelStore } from '../../main/engine/sessions.js';
+import { ageMetrics, classMetrics } from '../../main/learning/metrics.js';
+import { packageRoot } from '../../main/paths.js';
 import { type NetworkPrediction, networkPredictions } from './baseline.js';
-import {
-  type Dataset,
-  type FlipMode,
-  ageGroupYears,
-  buildDataset,
-  classCounts,
-  concatDatasets,
-  reTask,
-} from './data.js';
+import { type Dataset, ageGroupYears, classCounts, concatDatasets, reTask } from '../../main/learning/data.js';
+import { type FlipMode, buildDataset } from './dataset.js';
 import { type EmbeddingTable, FRAMINGS, type Framing, type FramingName, embedSet } from './embeddings.js';
 import { evenlySpaced } from '../eval/datasets.js';
-import { type ModelConfig, type Params, argmaxRow, predict, standardise } from './model.js';
-import { exportHeadsOnnx, headsMetadata } from './onnx.js';
+import { type ModelConfig, type Params, argmaxRow, predict, standardise } from '../../main/learning/model.js';
+import { exportHeadsOnnx, headsMetadata } from '../../main/learning/onnx.js';
 import { calibrateOnDev } from './calibration.js';
-import { activeHeadsBytes, installHeads, readHeadsParams, sha256Hex } from './store.js';
+import { activeHeadsBytes, installHeads, readHeadsParams, sha256Hex } from '../../main/learning/store.js';
 import { DEFAULT_SVM, predictMulticlass, rbfKernelMatrix, trainMulticlass } from './svm.js';
-import { DEFAULT_TRAIN, type TrainOptions, type TrainResult, classWeights, trainHeads } from './train.js';
+import {
+  DEFAULT_TRAIN,
+  type TrainOptions,
+  type TrainResult,
+  classWeights,
+  trainHeads,
+} from '../../main/learning/train.js';
 
 export const SHARED_DATA = path.join(packageRoot(), '..', 'shared', 'data');
 

@@ -5,7 +5,7 @@
  * the same bytes (no dates or paths inside).
  */
 import onnxProto from 'onnx-proto';
-import { OnnxGraph } from '../../models/build/onnx-graph.js';
+import { OnnxGraph } from './onnx-graph.js';
 import { type EmbeddingSpec, TASK_LABELS, TASK_OUTPUTS, type HeadTask } from '../engine/attributes/heads.js';
 import { type ModelConfig, type Params, featureDim } from './model.js';
 

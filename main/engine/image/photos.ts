@@ -13,8 +13,17 @@ import {
   type DecodedImage,
   decodeForAnalysis,
   oneLineError,
-} from '../engine/image/decode.js';
+} from './decode.js';
 import type { PhotoKind } from './formats.js';
+
+/**
+ * What the decoders read of a photo file: for formats libvips reads, its path (libvips reads what it
+ * needs; no file is held whole in memory); HEIC and RAW decoders need the bytes. The scanner's workers
+ * and the fine-tune's re-embedding both read photos through this and `decodePhoto` ([Note: one decode]).
+ */
+export async function readPhotoInput(file: string, kind: PhotoKind): Promise<Buffer | string> {
+  return kind === 'sharp' ? file : readFile(file);
+}
 
 export async function decodePhoto(
   /** The file's bytes, or (formats libvips reads, kind 'sharp') its path. */

@@ -4,11 +4,11 @@
  * face nearest the centre kept, and the faces clustered as the library clusters them: incrementally in
  * the set's order (what a scan does) and by a full re-cluster. With `sweep`, every algorithm × threshold.
  */
-import type { FaceAnalyzer } from '../engine/analyzer.js';
-import { type ClusterAlgorithm, type ClusterOptions, cluster } from '../people/cluster.js';
-import { type PeopleMetrics, peopleMetrics } from '../people/metrics.js';
-import { FULL, INCREMENTAL, MIN_FACE_PX, MIN_SHARPNESS } from '../people/service.js';
-import { VectorSet } from '../people/vectors.js';
+import type { FaceAnalyzer } from '../../main/engine/analyzer.js';
+import { type ClusterAlgorithm, type ClusterOptions, cluster } from '../../main/people/cluster.js';
+import { type PeopleMetrics, peopleMetrics } from '../../main/people/metrics.js';
+import { FULL, INCREMENTAL, MIN_FACE_PX, MIN_SHARPNESS } from '../../main/people/service.js';
+import { VectorSet } from '../../main/people/vectors.js';
 import type { AttributeSample } from './datasets.js';
 import type { Progress } from './evaluate.js';
 

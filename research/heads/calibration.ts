@@ -10,9 +10,9 @@
  * a coin toss; nine age groups at 0.6 are not).
  */
 
-import { type Calibration, type HeadTask, TASK_LABELS, withTemperature } from '../engine/attributes/heads.js';
-import type { Dataset } from './data.js';
-import { type ModelConfig, type Params, predict } from './model.js';
+import { type Calibration, type HeadTask, TASK_LABELS, withTemperature } from '../../main/engine/attributes/heads.js';
+import type { Dataset } from '../../main/learning/data.js';
+import { type ModelConfig, type Params, predict } from '../../main/learning/model.js';
 
 export type { Calibration };
 

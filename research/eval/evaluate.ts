@@ -1,19 +1,32 @@
 /**
  * `facets eval`: runs the real engine over an evaluation set and reports the metrics of
- * main/eval/metrics.ts. Detection sets are scored against the stored-orientation boxes. Sets of face
+ * main/learning/metrics.ts. Detection sets are scored against the stored-orientation boxes. Sets of face
  * crops are scored twice: "crop" (the image is the face: no detector) and "detect" (MTCNN first, then
  * the largest face), each labelled as such.
  */
-import type { FaceAnalyzer } from '../engine/analyzer.js';
-import { AGE_GROUPS, type AgeGroup, EMOTIONS, ETHNICITIES, GENDERS, ageGroupOf } from '../engine/attributes/labels.js';
-import type { Attributes } from '../engine/attributes/networks.js';
-import type { Detection } from '../engine/detection/mtcnn.js';
-import { decodeForAnalysis } from '../engine/image/decode.js';
-import { AreaSampler } from '../engine/image/resample.js';
+import type { FaceAnalyzer } from '../../main/engine/analyzer.js';
+import {
+  AGE_GROUPS,
+  type AgeGroup,
+  EMOTIONS,
+  ETHNICITIES,
+  GENDERS,
+  ageGroupOf,
+} from '../../main/engine/attributes/labels.js';
+import type { Attributes } from '../../main/engine/attributes/networks.js';
+import type { Detection } from '../../main/engine/detection/mtcnn.js';
+import { decodeForAnalysis } from '../../main/engine/image/decode.js';
+import { AreaSampler } from '../../main/engine/image/resample.js';
 import type { AttributeSample, DetectionImage } from './datasets.js';
 import { calibrate, expectedCalibrationError, uncertainThreshold } from '../heads/calibration.js';
-import { withTemperature } from '../engine/attributes/heads.js';
-import { type AgeMetrics, type ClassMetrics, ageMetrics, classMetrics, detectionMetrics } from './metrics.js';
+import { withTemperature } from '../../main/engine/attributes/heads.js';
+import {
+  type AgeMetrics,
+  type ClassMetrics,
+  ageMetrics,
+  classMetrics,
+  detectionMetrics,
+} from '../../main/learning/metrics.js';
 
 export interface DetectionReport {
   detection: {

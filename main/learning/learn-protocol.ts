@@ -1,6 +1,6 @@
-/** Messages between the backend (main/library/learning.ts) and its fine-tuning worker. */
+/** Messages between the backend (main/learning/learning.ts) and its fine-tuning worker. */
 import type { Provider } from '../engine/sessions.js';
-import type { LearnProgress, LearnRecord } from '../heads/learn.js';
+import type { LearnProgress, LearnRecord } from './learn.js';
 
 export interface LearnWorkerConfig {
   dbPath: string;

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Rect } from './metrics.js';
+import type { Rect } from '../../main/learning/metrics.js';
 
 export interface AttributeSample {
   path: string;

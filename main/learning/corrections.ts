@@ -14,7 +14,7 @@
  * fine-tune is kept or dropped on its own: kept where it does better on held-out faces.
  */
 import { HEAD_TASKS, type HeadTask, TASK_LABELS } from '../engine/attributes/heads.js';
-import { classMetrics } from '../eval/metrics.js';
+import { classMetrics } from './metrics.js';
 import { type Dataset, concatDatasets, reTask, subsetDataset } from './data.js';
 import { type ModelConfig, type Params, SOFT, argmaxRow, cloneParams, predict } from './model.js';
 import { Rng } from './rng.js';

@@ -5,8 +5,8 @@
  * memory from the set's own (stored-orientation) pixels and their boxes moved with them.
  */
 import sharp from 'sharp';
-import { carryBox } from '../engine/detection/geometry.js';
-import { rotateImage, rotationGeometry } from '../engine/image/resample.js';
+import { carryBox } from '../../main/engine/detection/geometry.js';
+import { rotateImage, rotationGeometry } from '../../main/engine/image/resample.js';
 import type { DetectionImage } from './datasets.js';
 
 type Face = DetectionImage['faces'][number];

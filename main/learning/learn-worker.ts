@@ -1,12 +1,12 @@
 /**
- * The worker thread a fine-tune on the library's corrections runs in (main/library/learning.ts), so
+ * The worker thread a fine-tune on the library's corrections runs in (main/learning/learning.ts), so
  * embedding faces and training never block the process that answers the UI. It runs once and exits.
  *
  * Plain node:worker_threads, no Electron imports: the same file serves web mode and the desktop app.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelStore } from '../engine/sessions.js';
-import { learnFromLibrary } from '../heads/learn.js';
+import { learnFromLibrary } from './learn.js';
 import { modelsDir } from '../paths.js';
 import type { LearnFromWorker, LearnWorkerConfig } from './learn-protocol.js';
 

@@ -1,7 +1,7 @@
 /**
  * Training and evaluating heads: mini-batch Adam (or SGD with momentum) over shuffled batches of the
  * union of the training sets, cosine learning-rate decay, optional flip augmentation, class-balanced
- * loss, and equal or dynamic task weighting (main/heads/model.ts).
+ * loss, and equal or dynamic task weighting (main/learning/model.ts).
  */
 import { TASK_LABELS } from '../engine/attributes/heads.js';
 import type { Dataset } from './data.js';

@@ -5,8 +5,8 @@
  * attribute the installed heads got wrong, until N corrections; the heads are fine-tuned on them
  * (fineTuneHeads, as `--from-corrections` does) and scored on the test faces, before and after.
  */
-import { type HeadTask, TASK_LABELS, readHeadsManifest, headsDir } from '../engine/attributes/heads.js';
-import type { ModelStore } from '../engine/sessions.js';
+import { type HeadTask, TASK_LABELS, readHeadsManifest, headsDir } from '../../main/engine/attributes/heads.js';
+import type { ModelStore } from '../../main/engine/sessions.js';
 import {
   type AnchorFace,
   type Correction,
@@ -14,13 +14,14 @@ import {
   type HeadsModel,
   fineTuneOnCorrections,
   scoreOnCorrections,
-} from './corrections.js';
-import { type Dataset, buildDataset, concatDatasets, subsetDataset } from './data.js';
+} from '../../main/learning/corrections.js';
+import { type Dataset, concatDatasets, subsetDataset } from '../../main/learning/data.js';
+import { buildDataset } from './dataset.js';
 import { type FramingName, embedSet, isFramingName } from './embeddings.js';
-import { argmaxRow, predict } from './model.js';
+import { argmaxRow, predict } from '../../main/learning/model.js';
 import { DEFAULT_DEV_SETS } from './pipeline.js';
-import { Rng } from './rng.js';
-import { activeHeadsBytes, readHeadsParams } from './store.js';
+import { Rng } from '../../main/learning/rng.js';
+import { activeHeadsBytes, readHeadsParams } from '../../main/learning/store.js';
 
 export interface CurvePoint {
   corrections: number;

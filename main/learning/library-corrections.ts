@@ -18,13 +18,17 @@ import {
 } from '../engine/attributes/heads.js';
 import type { Detection, Point } from '../engine/detection/mtcnn.js';
 import type { CropRecipe } from '../engine/faces/crop.js';
-import { decodeForAnalysis } from '../engine/image/decode.js';
+import type { DecodeOptions, DecodedImage } from '../engine/image/decode.js';
+import { photoKind } from '../engine/image/formats.js';
+import { decodePhoto, readPhotoInput } from '../engine/image/photos.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
 import { cacheDir, shortHash } from './cache.js';
 import type { AnchorFace, Correction } from './corrections.js';
 import { Rng } from './rng.js';
+import { readMetadata } from '../library/metadata.js';
 import { type LearningFaceRow, LearningRepository } from '../library/repositories/learning.js';
+import { SettingsRepository } from '../library/repositories/settings.js';
 
 /** A face of the library, where its photo is. */
 export interface LibraryFace {
@@ -117,6 +121,30 @@ function storedEmbeddings(dbFile: string, key: string): Map<number, Float32Array
   );
 }
 
+/** How the library's scans decode photos (its settings' analysis size). */
+function scanDecodeOptions(dbFile: string): Partial<DecodeOptions> {
+  const db = open(dbFile);
+  try {
+    return { maxSide: new SettingsRepository(db).get().analysis.maxSide };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * [Note: one decode] A photo decoded exactly as the scanner's worker (main/library/worker.ts) decoded it
+ * when it found the faces whose boxes and landmarks the library stores: by kind (HEIC through libheif,
+ * camera RAW through its largest embedded preview, oriented by the RAW file's own EXIF), at the
+ * library's analysis size. Decoding otherwise would skip HEVC photos or cut faces out of another image
+ * (a RAW's TIFF thumbnail) than the one the landmarks were found on.
+ */
+async function decodeAsScanned(photo: string, options: Partial<DecodeOptions>): Promise<DecodedImage> {
+  const kind = photoKind(photo);
+  if (!kind) throw new Error(`${path.extname(photo) || photo} is not a photo kind Facets reads`);
+  const input = await readPhotoInput(photo, kind);
+  return decodePhoto(input, kind, options, (await readMetadata(input)).orientation);
+}
+
 /**
  * The heads' input for library faces, each cut with a given recipe: from the face_embeddings table,
  * the cache, or the photo. Returns vectors keyed `${faceId}|${recipe key}` and the faces it could not embed.
@@ -130,13 +158,15 @@ async function libraryEmbeddings(
   progress?: (done: number, total: number) => void,
 ): Promise<{ vectors: Map<string, Float32Array>; skipped: { faceId: number; reason: string }[] }> {
   const keyOf = (recipe: CropRecipe) => specKey({ ...spec, recipe }, shas);
+  const decode = scanDecodeOptions(dbFile);
   const stored = new Map<string, Map<number, Float32Array>>();
   const cacheFile = path.join(cacheDir(), 'corrections', `${shortHash(specKey(spec, shas))}.json`);
   const cache: Record<string, number[]> = existsSync(cacheFile)
     ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, number[]>)
     : {};
+  // The decode size is part of the key: a face cut from another decode is another embedding.
   const cacheKey = (f: LibraryFace, recipeKey: string) =>
-    `${recipeKey}|${f.contentHash ?? f.photo}|${f.landmarks.map(([x, y]) => `${x.toFixed(2)},${y.toFixed(2)}`).join(';')}|` +
+    `${recipeKey}|${decode.maxSide}|${f.contentHash ?? f.photo}|${f.landmarks.map(([x, y]) => `${x.toFixed(2)},${y.toFixed(2)}`).join(';')}|` +
     `${f.box.x.toFixed(1)},${f.box.y.toFixed(1)},${f.box.w.toFixed(1)}`;
   const vectors = new Map<string, Float32Array>();
   const skipped: { faceId: number; reason: string }[] = [];
@@ -156,7 +186,7 @@ async function libraryEmbeddings(
   const total = [...todo.values()].reduce((n, l) => n + l.length, 0);
   for (const [photo, list] of todo) {
     try {
-      const image = await decodeForAnalysis(photo);
+      const image = await decodeAsScanned(photo, decode);
       const sampler = new AreaSampler(image);
       const k = image.scale;
       for (const item of list) {

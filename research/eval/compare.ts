@@ -5,17 +5,17 @@
  * Aligned recipes are skipped for faces without landmarks (crop mode where the detector found none),
  * so their counts can be lower.
  */
-import type { FaceAnalyzer } from '../engine/analyzer.js';
-import { EMOTIONS, ETHNICITIES, GENDERS } from '../engine/attributes/labels.js';
-import { combineEstimates } from '../engine/attributes/ensemble.js';
-import { type Attributes, NETWORKS } from '../engine/attributes/networks.js';
-import type { Detection } from '../engine/detection/mtcnn.js';
-import type { CropRecipe } from '../engine/faces/crop.js';
-import { decodeForAnalysis } from '../engine/image/decode.js';
-import { AreaSampler, toGrey } from '../engine/image/resample.js';
+import type { FaceAnalyzer } from '../../main/engine/analyzer.js';
+import { EMOTIONS, ETHNICITIES, GENDERS } from '../../main/engine/attributes/labels.js';
+import { combineEstimates } from '../../main/engine/attributes/ensemble.js';
+import { type Attributes, NETWORKS } from '../../main/engine/attributes/networks.js';
+import type { Detection } from '../../main/engine/detection/mtcnn.js';
+import type { CropRecipe } from '../../main/engine/faces/crop.js';
+import { decodeForAnalysis } from '../../main/engine/image/decode.js';
+import { AreaSampler, toGrey } from '../../main/engine/image/resample.js';
 import sharp from 'sharp';
 import type { AttributeSample } from './datasets.js';
-import { ageMetrics, classMetrics } from './metrics.js';
+import { ageMetrics, classMetrics } from '../../main/learning/metrics.js';
 
 export interface CompareRow {
   attribute: 'age' | 'gender' | 'ethnicity' | 'emotion';

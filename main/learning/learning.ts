@@ -1,12 +1,12 @@
 /**
  * Learning from corrections in the app: the status the UI shows (heads installed or not, corrections
  * against the minimum, the last result), a fine-tune started in the background — in a worker thread
- * (main/library/learn-worker.ts), so the process answering the UI never blocks — and revert.
+ * (main/learning/learn-worker.ts), so the process answering the UI never blocks — and revert.
  *
  * Installing or reverting only rewrites the heads folder: every scan starts fresh analysis workers,
  * whose analyzer reads the manifest (`measuredAssignment`, `loadHeads` in main/engine/attributes/heads.ts),
  * so the scans after a fine-tune or a revert use the heads then active. What a fine-tune measured is
- * kept in the heads folder's learning.json (main/heads/learn.ts) and survives restarts.
+ * kept in the heads folder's learning.json (main/learning/learn.ts) and survives restarts.
  */
 import type { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -29,14 +29,14 @@ import {
   shippedHeadsDir,
 } from '../engine/attributes/heads.js';
 import type { Provider } from '../engine/sessions.js';
-import { DEFAULT_FINE_TUNE } from '../heads/corrections.js';
-import { type LearnRecord, readLearnRecord } from '../heads/learn.js';
-import { revertHeads } from '../heads/store.js';
-import { ATTRIBUTES } from './attributes.js';
-import type { Db } from './db.js';
-import { LearningRepository } from './repositories/learning.js';
+import { DEFAULT_FINE_TUNE } from './corrections.js';
+import { type LearnRecord, readLearnRecord } from './learn.js';
+import { revertHeads } from './store.js';
+import { ATTRIBUTES } from '../library/attributes.js';
+import type { Db } from '../library/db.js';
+import { LearningRepository } from '../library/repositories/learning.js';
 import type { LearnFromWorker, LearnWorkerConfig } from './learn-protocol.js';
-import { spawnModuleWorker } from './worker-pool.js';
+import { spawnModuleWorker } from '../library/worker-pool.js';
 
 /** Progress events at most this often while faces are embedded. */
 const PROGRESS_EVERY_MS = 250;
@@ -153,7 +153,7 @@ export class Learning {
     if (providers) config.providers = providers;
     this.lastError = null;
     this.running = { stage: 'starting', done: 0, total: 0, startedAt: new Date().toISOString() };
-    const worker = spawnModuleWorker('learn-worker', config);
+    const worker = spawnModuleWorker('learn-worker', config, import.meta.url);
     this.worker = worker;
     let settled = false;
     this.finished = new Promise<void>((resolve) => {

@@ -7,13 +7,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FaceAnalyzer } from '../engine/analyzer.js';
-import { AGE_GROUPS, EMOTIONS, ETHNICITIES } from '../engine/attributes/labels.js';
-import { NETWORKS } from '../engine/attributes/networks.js';
-import type { MtcnnDetector } from '../engine/detection/mtcnn.js';
-import { AreaSampler, toGrey } from '../engine/image/resample.js';
-import type { ModelStore } from '../engine/sessions.js';
-import { cacheDir, fileStamp, shortHash } from './cache.js';
+import { FaceAnalyzer } from '../../main/engine/analyzer.js';
+import { AGE_GROUPS, EMOTIONS, ETHNICITIES } from '../../main/engine/attributes/labels.js';
+import { NETWORKS } from '../../main/engine/attributes/networks.js';
+import type { MtcnnDetector } from '../../main/engine/detection/mtcnn.js';
+import { AreaSampler, toGrey } from '../../main/engine/image/resample.js';
+import type { ModelStore } from '../../main/engine/sessions.js';
+import { cacheDir, fileStamp, shortHash } from '../../main/learning/cache.js';
 import { frameFaces } from './embeddings.js';
 
 /** One network's estimate for one face, as probabilities in labels.ts order. */

@@ -10,15 +10,15 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { embedFaces, type FaceToEmbed, type HeadTask } from '../engine/attributes/heads.js';
-import { NETWORKS } from '../engine/attributes/networks.js';
-import { type Detection, MtcnnDetector } from '../engine/detection/mtcnn.js';
-import type { CropRecipe } from '../engine/faces/crop.js';
-import { decodeForAnalysis } from '../engine/image/decode.js';
-import { AreaSampler } from '../engine/image/resample.js';
-import type { ModelStore } from '../engine/sessions.js';
+import { embedFaces, type FaceToEmbed, type HeadTask } from '../../main/engine/attributes/heads.js';
+import { NETWORKS } from '../../main/engine/attributes/networks.js';
+import { type Detection, MtcnnDetector } from '../../main/engine/detection/mtcnn.js';
+import type { CropRecipe } from '../../main/engine/faces/crop.js';
+import { decodeForAnalysis } from '../../main/engine/image/decode.js';
+import { AreaSampler } from '../../main/engine/image/resample.js';
+import type { ModelStore } from '../../main/engine/sessions.js';
 import { type AttributeSample, evenlySpaced, loadEvalSet } from '../eval/datasets.js';
-import { cacheDir, fileStamp, shortHash } from './cache.js';
+import { cacheDir, fileStamp, shortHash } from '../../main/learning/cache.js';
 
 /** How a face of a face-crop set is framed for the embedding network. */
 export interface Framing {
