@@ -11,7 +11,7 @@
  */
 import '../engine/no-telemetry.js'; // before any session: [Note: onnxruntime telemetry]
 import ort from 'onnxruntime-node';
-import { OnnxGraph } from '../../models/build/onnx-graph.js';
+import { OnnxGraph } from '../learning/onnx-graph.js';
 import type { Neighbour, VectorSet } from './vectors.js';
 
 /** Below this many faces the graph is exact: one block, every face against every face. */
