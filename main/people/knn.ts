@@ -12,7 +12,7 @@
 import '../engine/no-telemetry.js'; // before any session: [Note: onnxruntime telemetry]
 import ort from 'onnxruntime-node';
 import { OnnxGraph } from '../learning/onnx-graph.js';
-import type { Neighbour, VectorSet } from './vectors.js';
+import type { IvfIndex, Neighbour, VectorSet } from './vectors.js';
 
 /** Below this many faces the graph is exact: one block, every face against every face. */
 export const EXACT_BELOW = 4096;
@@ -151,11 +151,20 @@ function lcg(seed: number): () => number {
   };
 }
 
-/** k-means centroids on a sample of the set (Lloyd's iterations, assignments by the kernel). */
-async function trainCentroids(set: VectorSet, lists: number, seed: number): Promise<Float32Array> {
+/** k-means centroids on a sample of `rows` (default: the whole set; Lloyd's iterations, assignments by the kernel). */
+async function trainCentroids(
+  set: VectorSet,
+  lists: number,
+  seed: number,
+  rows?: readonly number[],
+): Promise<Float32Array> {
   const d = set.dim;
   const rand = lcg(seed);
-  const sample = Array.from({ length: Math.min(set.count, lists * 64) }, () => Math.floor(rand() * set.count));
+  const count = rows?.length ?? set.count;
+  const sample = Array.from({ length: Math.min(count, lists * 64) }, () => {
+    const r = Math.floor(rand() * count);
+    return rows ? (rows[r] as number) : r;
+  });
   const centroids = new Float32Array(lists * d);
   for (let c = 0; c < lists; c++) {
     const o = (sample[c % sample.length] as number) * d;
@@ -246,4 +255,21 @@ export async function knnGraph(
     graph.push(list);
   }
   return graph;
+}
+
+/**
+ * Trains an incremental index's lists with the kernel: at 1,000,000 faces its own JavaScript k-means and
+ * filing (every face against every centroid) took over half an hour; here it is seconds. Below the
+ * index's exact threshold nothing is trained (a search scans every face).
+ */
+export async function trainIndex(index: IvfIndex): Promise<void> {
+  const rows = index.filed;
+  if (rows.length < (index.options.exactBelow ?? 20_000)) return;
+  const lists = Math.max(1, Math.round(rows.length / (index.options.listSize ?? 1000)));
+  const centroids = await trainCentroids(index.set, lists, index.options.seed ?? 1, rows);
+  const filed: number[][] = Array.from({ length: lists }, () => []);
+  await nearest(index.set, rows, centroidBlock(centroids, index.set.dim, 1), 1, (qi, c) =>
+    (filed[c] as number[]).push(rows[qi] as number),
+  );
+  index.install(centroids, filed);
 }

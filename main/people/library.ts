@@ -96,5 +96,5 @@ export async function peopleAfterScan(
   options: BackfillOptions = {},
 ): Promise<{ embedded: number; placed: number }> {
   const { embedded } = await backfillIdentity(library, options);
-  return { embedded, placed: options.shouldStop?.() ? 0 : peopleOf(library).assignNew() };
+  return { embedded, placed: options.shouldStop?.() ? 0 : await peopleOf(library).assignNew() };
 }

@@ -18,6 +18,7 @@ import {
   blobVector,
 } from '../library/repositories/people.js';
 import { type ClusterAlgorithm, clusterFaces } from './cluster.js';
+import { trainIndex } from './knn.js';
 import { IvfIndex, VectorSet, distance } from './vectors.js';
 
 /**
@@ -106,7 +107,7 @@ export class PeopleService {
    * them) joins the person most of its nearest earlier faces belong to, or pairs up with a face no
    * person holds yet into a new person, or waits alone. Returns the faces placed.
    */
-  assignNew(): number {
+  async assignNew(): Promise<number> {
     const watermark = this.repo.watermark();
     if (this.kept && this.kept.through !== watermark) this.forget();
     let from = 0;
@@ -114,8 +115,16 @@ export class PeopleService {
       from = this.kept.l.faceIds.length;
       this.load(this.repo.clusterFacesAfter(this.spec, watermark), this.kept.l);
     } else {
+      // The faces earlier calls placed are filed at once and the index trained by the kernel (knn.ts):
+      // at a million faces the index's own JavaScript training took over half an hour.
       const l = this.load();
-      this.kept = { l, index: new IvfIndex(l.set), through: watermark };
+      const index = new IvfIndex(l.set);
+      while (from < l.faceIds.length && (l.faceIds[from] as number) <= watermark) from++;
+      index.fileAll(l.faceIds.slice(0, from).flatMap((_, i) => (l.usable[i] ? [i] : [])));
+      await trainIndex(index);
+      // Another call may have run meanwhile: its index is as good, and its watermark decides.
+      if (this.kept || this.repo.watermark() !== watermark) return 0;
+      this.kept = { l, index, through: watermark };
     }
     const { l, index } = this.kept;
     const rejections = this.repo.rejections();

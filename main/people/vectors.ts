@@ -122,6 +122,31 @@ export class IvfIndex {
 
   private builtAt = 0;
 
+  /** The vectors filed so far (set rows). */
+  get filed(): readonly number[] {
+    return this.members;
+  }
+
+  /**
+   * Files many vectors at once without training (train them with knn.ts' trainIndex, which calls
+   * install): filing a library's faces one by one would retrain on every doubling, in JavaScript.
+   */
+  fileAll(rows: Iterable<number>): void {
+    for (const i of rows) {
+      this.members.push(i);
+      if (this.centroids) (this.lists[this.nearestCentroids(this.set.row(i), 1)[0] as number] as number[]).push(i);
+      else this.pending.push(i);
+    }
+  }
+
+  /** Takes centroids and lists trained elsewhere (every filed vector in exactly one list). */
+  install(centroids: Float32Array, lists: number[][]): void {
+    this.centroids = centroids;
+    this.lists = lists;
+    this.pending.length = 0;
+    this.builtAt = this.members.length;
+  }
+
   /** (Re)trains the coarse centroids on a sample of the filed vectors and files them again. */
   build(): void {
     const n = this.members.length;

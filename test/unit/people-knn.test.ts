@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clusterFaces } from '../../main/people/cluster.js';
-import { EXACT_BELOW, GRAPH_LISTS, knnGraph } from '../../main/people/knn.js';
+import { EXACT_BELOW, GRAPH_LISTS, knnGraph, trainIndex } from '../../main/people/knn.js';
 import { peopleMetrics } from '../../main/people/metrics.js';
-import { VectorSet, bruteForce } from '../../main/people/vectors.js';
+import { IvfIndex, VectorSet, bruteForce } from '../../main/people/vectors.js';
 
 function synthetic(faces: number, seed = 7): { set: VectorSet; truth: string[] } {
   let s = seed;
@@ -73,5 +73,26 @@ describe('neighbour graph on onnxruntime', () => {
     const m = peopleMetrics(truth, await clusterFaces(set, { algorithm: 'average', threshold: 0.52 }));
     assert.ok(m.pairwisePrecision >= 0.99, `pairwise precision ${m.pairwisePrecision}`);
     assert.ok(m.bcubedF >= 0.98, `BCubed F ${m.bcubedF}`);
+  });
+
+  test('an incremental index trained by the kernel finds what a full scan finds, and keeps filing', async () => {
+    const { set } = synthetic(EXACT_BELOW * 2, 5);
+    const index = new IvfIndex(set, { exactBelow: 1000, listSize: 300, probes: 8 });
+    const first = set.count - 200;
+    index.fileAll(Array.from({ length: first }, (_, i) => i));
+    await trainIndex(index);
+    for (let i = first; i < set.count; i++) index.add(i);
+    let found = 0;
+    let total = 0;
+    for (let i = 0; i < set.count; i += 13) {
+      const got = new Set(index.search(set.row(i), 30, 0.48, i).map((n) => n.index));
+      for (const e of bruteForce(set, set.row(i), 30, 0.48, i)) {
+        total++;
+        if (got.has(e.index)) found++;
+      }
+    }
+    assert.equal(index.filed.length, set.count);
+    assert.ok(total > 1000, `${total} neighbours checked`);
+    assert.ok(found / total >= 0.98, `recall ${found / total}`);
   });
 });

@@ -111,7 +111,7 @@ export const peopleCommand: Command = {
         }
         case 'backfill': {
           const r = await backfillIdentity(library);
-          const placed = people.assignNew();
+          const placed = await people.assignNew();
           out({ ...r, placed }, `${r.embedded} face(s) embedded, ${r.skipped} skipped, ${placed} placed`);
           return 0;
         }
