@@ -115,8 +115,8 @@ export class FaceRepository {
       deleteOfPhoto: db.prepare('DELETE FROM faces WHERE photo_id = ?'),
       deleteDetectedOfPhoto: db.prepare(`DELETE FROM faces WHERE photo_id = ? AND source = 'detected'`),
       countFaces: db.prepare(
-        `UPDATE photos SET face_count = (SELECT count(*) FROM faces WHERE photo_id = ?1) WHERE id = ?1
-           AND face_count <> (SELECT count(*) FROM faces WHERE photo_id = ?1)`,
+        `UPDATE photos SET face_count = (SELECT count(*) FROM faces WHERE photo_id = @id) WHERE id = @id
+           AND face_count <> (SELECT count(*) FROM faces WHERE photo_id = @id)`,
       ),
       byId: db.prepare<[number], FaceRow>('SELECT * FROM faces WHERE id = ?'),
       ofPhoto: db.prepare<[number], FaceRow>('SELECT * FROM faces WHERE photo_id = ? ORDER BY idx'),
@@ -190,7 +190,7 @@ export class FaceRepository {
 
   /** photos.face_count follows the photo's face rows (the trigger carries it onto the faces). */
   recount(photoId: number): void {
-    this.stmts.countFaces.run(photoId);
+    this.stmts.countFaces.run({ id: photoId });
   }
 
   private insertPrediction(faceId: number, p: PredictionRow): void {
