@@ -124,9 +124,11 @@ export class FaceEditService {
             },
             predictions: [],
           };
-          const [faceId] = catalog.faces.insert(row.photo_id, [input], [
-            catalog.edits.faceIdFree(f.id) ? f.id : null,
-          ]) as [number];
+          const [faceId] = catalog.faces.insert(
+            row.photo_id,
+            [input],
+            [catalog.edits.faceIdFree(f.id) ? f.id : null],
+          ) as [number];
           catalog.edits.restoreSaved(faceId, saved);
           catalog.faces.refreshShown(faceId);
           catalog.faces.recount(row.photo_id);
@@ -207,7 +209,12 @@ export class FaceEditService {
       throw new FaceEditError(`${photo.path} changed since it was scanned: scan it again first`, 'conflict');
     }
     const analysis = analysisFromSettings(settings.get());
-    const image = await decodePhoto(bytes, kind, analysis.analyzer.decode ?? {}, (await readMetadata(bytes)).orientation);
+    const image = await decodePhoto(
+      bytes,
+      kind,
+      analysis.analyzer.decode ?? {},
+      (await readMetadata(bytes)).orientation,
+    );
     const models =
       options.models ?? new ModelStore(undefined, analysis.providers ? { providers: analysis.providers } : {});
     let analysed;

@@ -105,7 +105,9 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     };
     gone('after the rejection');
     assert.deepEqual(
-      faceEditsOf(library).rejected(photoOf(file).id).map((r) => r.id),
+      faceEditsOf(library)
+        .rejected(photoOf(file).id)
+        .map((r) => r.id),
       [rejected.id],
     );
 
@@ -169,7 +171,10 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
       .sort((x, y) => y[1] - x[1])
       .slice(0, 2)
       .map(([label]) => label);
-    assert.ok(face.emotion && likeliest.includes(face.emotion.value), `${face.emotion?.value} in ${likeliest.join(', ')}`);
+    assert.ok(
+      face.emotion && likeliest.includes(face.emotion.value),
+      `${face.emotion?.value} in ${likeliest.join(', ')}`,
+    );
     assert.equal(face.landmarks.length, 5, 'O-Net gave it landmarks');
     const people = peopleOf(library);
     const mine = library.catalog.people.vector(id, people.spec);
@@ -182,9 +187,9 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     assert.equal(allFaceIds().length, facesBefore + 1, 'it appears in face queries');
     assert.equal(photoOf(file).face_count, 1);
     assert.ok(
-      library.queries.faces({ people: [bea?.person_id as number] }, { offset: 0, limit: 10 }).items.some(
-        (f) => f.id === id,
-      ),
+      library.queries
+        .faces({ people: [bea?.person_id as number] }, { offset: 0, limit: 10 })
+        .items.some((f) => f.id === id),
     );
     const row = library.catalog.faces.byId(id);
     assert.ok(row && row.idx >= USER_FACE_IDX, `an added face's idx (${row?.idx})`);

@@ -41,7 +41,7 @@ export const facesCommand: Command = {
     'facets faces list <photo>              the faces of a photo (path or id) with their ids and boxes',
     'facets faces reject <face id>...       "not a face": gone from queries, people, counts and sidecars;',
     '                                       a rescan does not bring it back',
-    'facets faces rejected <photo>          the photo\'s rejected faces (ids for restore)',
+    "facets faces rejected <photo>          the photo's rejected faces (ids for restore)",
     'facets faces restore <rejected id>...  put rejected faces back, with their corrections and person',
     'facets faces add <photo> --box x,y,w,h [--name <name>]',
     '                                       add a face by its box (pixels of the upright photo): analysed',

@@ -92,7 +92,9 @@ export class FaceEditsState {
       if (!done) return;
       this.lastRejected = done;
       this.rejected = [...this.rejected, done];
-      this.#toasts.show('Not a face: removed from this photo', { action: { label: 'Undo', run: () => void this.undo() } });
+      this.#toasts.show('Not a face: removed from this photo', {
+        action: { label: 'Undo', run: () => void this.undo() },
+      });
     });
   }
 
