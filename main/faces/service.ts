@@ -226,8 +226,12 @@ export class FaceEditService {
     }
     const source = options.source ?? 'user';
     const added = this.library.db
-      .transaction(() =>
-        analysed.map((f, i) => {
+      .transaction(() => {
+        // A scan may have analysed a changed file meanwhile: these boxes belong to the pixels read above.
+        if (catalog.photos.byId(photoId)?.content_hash !== photo.content_hash) {
+          throw new FaceEditError(`${photo.path} changed while the face was analysed: try again`, 'conflict');
+        }
+        return analysed.map((f, i) => {
           const idx = catalog.edits.nextUserIdx(photoId);
           const input: FaceInput = {
             idx,
@@ -248,8 +252,8 @@ export class FaceEditService {
           if (f.vectors?.length) catalog.people.insertVectors(faceId, f.vectors);
           catalog.faces.recount(photoId);
           return { faceId, idx, box: input.box };
-        }),
-      )
+        });
+      })
       .immediate();
     await writeFaceThumbnails(
       thumbnails,

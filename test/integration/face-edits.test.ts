@@ -16,7 +16,7 @@ import { Library } from '../../main/library/library.js';
 import { USER_FACE_IDX } from '../../main/library/repositories/faces.js';
 import { peopleAfterScan, peopleOf } from '../../main/people/library.js';
 import { distance } from '../../main/people/vectors.js';
-import { sample } from '../helpers/library-fixtures.js';
+import { facetsFromSources, sample } from '../helpers/library-fixtures.js';
 
 const TIMEOUT = 400_000;
 
@@ -209,5 +209,47 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     );
     assert.equal(photoOf(file).face_count, 1);
     assert.equal(library.catalog.people.assignment(id)?.person_id, bea?.person_id);
+  });
+
+  test('the CLI does the same: facets faces list, reject, rejected, restore, add', async () => {
+    const db = path.join(work, 'library.db');
+    const cli = async (...args: string[]) => {
+      const r = await facetsFromSources(['faces', ...args, '--db', db, '--json']);
+      assert.equal(r.code, 0, `facets faces ${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as unknown;
+    };
+    const file = path.join(photos, 'sample3.jpg');
+    const listed = (await cli('list', file)) as { id: number; box: { x: number; y: number } }[];
+    assert.deepEqual(
+      listed.map((f) => f.id),
+      facesOf(file).map((f) => f.id),
+    );
+    const target = listed[0];
+    assert.ok(target);
+    const { rejected } = (await cli('reject', String(target.id))) as { rejected: { id: number; faceId: number }[] };
+    assert.equal(rejected[0]?.faceId, target.id);
+    assert.equal(library.catalog.faces.byId(target.id), undefined, 'gone, as the library sees it');
+    const listedRejected = (await cli('rejected', file)) as { id: number }[];
+    assert.deepEqual(
+      listedRejected.map((r) => r.id),
+      [rejected[0]?.id],
+    );
+    const { restored } = (await cli('restore', String(rejected[0]?.id))) as { restored: number[] };
+    assert.deepEqual(restored, [target.id]);
+    assert.ok(library.catalog.faces.byId(target.id), 'back');
+
+    const r = await facetsFromSources(['faces', 'add', file, '--box', '10,10,90,110', '--name', 'Cy', '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /added face (\d+) at 10,10,90,110: .* — Cy/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const added = library.catalog.faces.byId(Number(m[1]));
+    assert.equal(added?.source, 'user');
+    assert.equal(
+      library.catalog.people.person(library.catalog.people.assignment(added?.id as number)?.person_id as number)?.name,
+      'Cy',
+    );
+    const bad = await facetsFromSources(['faces', 'add', file, '--box', '10,10,3', '--db', db]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--box takes x,y,width,height/);
   });
 });
