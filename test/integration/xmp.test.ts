@@ -477,6 +477,14 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
       [added.id],
       'the face from XMP, once',
     );
+    // The user says it is not a face: the region, read again (digiKam changed the sidecar), adds none.
+    await cli('faces', 'reject', String(added.id));
+    const beforeEdit = readFileSync(sidecar, 'utf8');
+    writeFileSync(sidecar, beforeEdit.replace('People/Family', 'People/Friends'));
+    assert.notEqual(readFileSync(sidecar, 'utf8'), beforeEdit);
+    const afterReject = await cli('scan', fromDigikam, '--json');
+    assert.doesNotMatch(afterReject.stderr, /became faces/);
+    assert.deepEqual(await xmpFaces(), [], 'not a face stays so');
     // Facets' own export writes People's names back as its regions' names (merged into digiKam's sidecar).
     await cli('export', '--format', 'xmp', '--folder', fromDigikam);
     const [merged] = exiftool([path.join(fromDigikam, 'party.jpg.xmp')], TAGS);
