@@ -195,6 +195,23 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     assert.ok(row && row.idx >= USER_FACE_IDX, `an added face's idx (${row?.idx})`);
     assert.ok(existsSync(library.thumbnails.faceFile(photoOf(file).content_hash as string, row.idx)), 'its thumbnail');
     await assert.rejects(edits.add(photoOf(file).id, box(detected)), /already there/, 'one face per place');
+    // Bad requests are refused with a reason, and change nothing.
+    await assert.rejects(edits.add(999_999, box(detected)), /no photo 999999/);
+    await assert.rejects(
+      edits.add(photoOf(file).id, { x: 5000, y: 10, width: 50, height: 50 }),
+      /must lie on the photo/,
+    );
+    assert.throws(() => edits.reject([999_999]), /no face 999999/);
+    assert.throws(() => edits.restore([999_999]), /no rejected face 999999/);
+
+    // The file changed on disk and was not scanned since: its stored faces are not of these pixels.
+    const other = path.join(photos, 'sample3.jpg');
+    changeBytes(other);
+    await assert.rejects(
+      edits.add(photoOf(other).id, { x: 10, y: 10, width: 60, height: 60 }),
+      /changed since it was scanned: scan it again first/,
+    );
+    await scan(photos);
 
     // Rescans: unchanged, then the file changes and is analysed again with the detector seeing the face.
     await scan(missed);
