@@ -139,5 +139,24 @@ describe('FaceEditsState', { timeout: 300_000 }, () => {
     assert.ok(added.predictions.length >= 3, 'analysed');
     assert.equal(edits.drawing, false, 'out of "Add face" mode');
     assert.ok((await photo()).faces.some((f) => f.id === added.id));
+    // Its thumbnail, cut from the photo when it was added.
+    const thumb = await fetch(bridge.mediaUrl('face', added.id));
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.headers.get('content-type'), 'image/webp');
+    const bytes = (await thumb.arrayBuffer()).byteLength;
+    assert.ok(bytes > 100, `a WebP image (${bytes} bytes)`);
+  });
+
+  test('a restored face has its thumbnail', async () => {
+    const edits = new FaceEditsState(bridge, new Toasts(), () => undefined);
+    await edits.open(photoId);
+    const [face] = (await photo()).faces;
+    assert.ok(face);
+    await edits.reject(face.id);
+    assert.equal((await fetch(bridge.mediaUrl('face', face.id))).status, 404, 'no face, no thumbnail');
+    await edits.undo();
+    const thumb = await fetch(bridge.mediaUrl('face', face.id));
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.headers.get('content-type'), 'image/webp');
   });
 });
