@@ -78,6 +78,8 @@ export interface FaceSummary {
   score: number;
   /** The face itself is unclear (small, blurred or a weak detection); each estimate has its own `uncertain`. */
   uncertain: boolean;
+  /** Added by the user (drawn in the viewer) or from another tool's XMP region; absent for detected faces. */
+  added?: 'user' | 'xmp';
   ageGroup?: ShownValue<AgeGroup>;
   /** Estimated age in years (predicted; absent when corrected to a group). */
   ageYears?: number;
@@ -341,7 +343,39 @@ export interface PeopleApi {
   'people:recluster': { request: void; response: { people: number; assigned: number } };
 }
 
-export interface Api extends PeopleApi {
+// ---- face management (main/faces/): "not a face" with restore, and faces the user adds by drawing a box.
+
+/** A face the user said is not a face: gone from every query, kept to be restored. */
+export interface RejectedFace {
+  /** Of the rejection (what `faces:restore` takes). */
+  id: number;
+  photoId: number;
+  /** The id the face had. */
+  faceId: number;
+  /** In upright photo pixels. */
+  box: { x: number; y: number; width: number; height: number };
+  rejectedAt: string;
+  /** The name of the person the face was with, if any (restore puts it back there). */
+  name: string | null;
+  /** Detections dropped since for being this face again (re-analysis). */
+  suppressed: number;
+}
+
+export interface FaceEditApi {
+  /** "Not a face": the faces leave every query, count, person and sidecar; a rescan does not bring them back. */
+  'faces:reject': { request: { faceIds: number[] }; response: { rejected: RejectedFace[] } };
+  /** Puts rejected faces back as they were (corrections, person); returns their face ids. */
+  'faces:restore': { request: { ids: number[] }; response: { restored: number[] } };
+  /** The photo's rejected faces, for undo in the viewer. */
+  'faces:rejected': { request: { photoId: number }; response: RejectedFace[] };
+  /** A face the detector missed, drawn by the user (upright photo pixels): analysed and stored, optionally named. */
+  'faces:add': {
+    request: { photoId: number; box: { x: number; y: number; width: number; height: number }; name?: string };
+    response: FaceDetail;
+  };
+}
+
+export interface Api extends PeopleApi, FaceEditApi {
   'app:info': { request: void; response: AppInfo };
   'settings:get': { request: void; response: Settings };
   'settings:update': { request: Partial<Settings>; response: Settings };
@@ -437,6 +471,10 @@ export const CHANNELS = [
   'people:remove',
   'people:undo',
   'people:recluster',
+  'faces:reject',
+  'faces:restore',
+  'faces:rejected',
+  'faces:add',
 ] as const satisfies readonly Channel[];
 export const EVENTS = ['scan:progress', 'library:changed', 'learning:progress'] as const satisfies readonly EventName[];
 

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, GENDERS } from '../engine/attributes/labels.js';
 import { ApiError } from './backend.js';
-import type { Attribute, Channel, Filter, Page, PeopleApi, Request, Settings } from './contract.js';
+import type { Attribute, Channel, FaceEditApi, Filter, Page, PeopleApi, Request, Settings } from './contract.js';
 
 export const MAX_PAGE_SIZE = 500;
 /** Faces one correction request may change. */
@@ -243,8 +243,23 @@ const PEOPLE_VALIDATORS: { [C in keyof PeopleApi]: Check<Request<C>> } = {
   'people:recluster': nothing,
 };
 
+// ---- face management (main/faces/)
+const faceBox = object<Request<'faces:add'>['box']>({
+  x: required(number(-1e6, 1e6)),
+  y: required(number(-1e6, 1e6)),
+  width: required(number(0, 1e6)),
+  height: required(number(0, 1e6)),
+});
+const FACE_EDIT_VALIDATORS: { [C in keyof FaceEditApi]: Check<Request<C>> } = {
+  'faces:reject': object({ faceIds: required(array(positiveId, 1000, { unique: true, min: 1 })) }),
+  'faces:restore': object({ ids: required(array(positiveId, 1000, { unique: true, min: 1 })) }),
+  'faces:rejected': object({ photoId: required(positiveId) }),
+  'faces:add': object({ photoId: required(positiveId), box: required(faceBox), name: optional(text(200)) }),
+};
+
 const VALIDATORS: { [C in Channel]: Check<Request<C>> } = {
   ...PEOPLE_VALIDATORS,
+  ...FACE_EDIT_VALIDATORS,
   'app:info': nothing,
   'settings:get': nothing,
   'settings:update': settingsUpdate,

@@ -7,6 +7,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { facesCommand } from './commands/faces.js';
 import { modelsCommand } from './commands/models.js';
 import { peopleCommand } from './commands/people.js';
 import { purgeCommand } from './commands/purge.js';
@@ -29,6 +30,7 @@ const COMMANDS: Command[] = [
   trainHeadsCommand,
   doctorCommand,
   peopleCommand,
+  facesCommand,
 ];
 
 function usage(): string {

@@ -32,6 +32,7 @@ import { decodePhoto } from '../engine/image/photos.js';
 import { photoKind } from '../engine/image/formats.js';
 import { hashFile } from './hash.js';
 import { Learning } from '../learning/learning.js';
+import { faceEditHandlers } from '../faces/handlers.js';
 import { peopleHandlers, personOfFace } from '../people/handlers.js';
 import { peopleAfterScan, peopleOf } from '../people/library.js';
 import { Presentation } from './presentation.js';
@@ -43,6 +44,7 @@ import type { Scanner, ScanSummary } from './scanner.js';
 import { now } from './db.js';
 import { uncertainThresholds } from './uncertainty.js';
 import { modelVersions } from './model-versions.js';
+import { writeFaceThumbnails } from './thumbnails.js';
 
 const CHANGE_FLUSH_MS = 300;
 /** Beyond this many changed photos in one flush, listeners are told 'all'. */
@@ -173,6 +175,17 @@ class LibraryBackend implements Backend {
         present: (face) => this.present(face),
         changed: (ids) => this.emitChanged(ids),
         closed: () => this.closed,
+      }),
+      ...faceEditHandlers({
+        library: this.library,
+        detail: (id) => {
+          const face = this.library.queries.faceDetail(id);
+          return face && this.presentDetail(face);
+        },
+        changed: (photoIds) => {
+          this.emitChanged(photoIds);
+          this.afterXmp(() => this.library.xmp.afterChange(photoIds, () => this.closed));
+        },
       }),
     };
   }
@@ -377,8 +390,12 @@ class LibraryBackend implements Backend {
     const file = await readFile(photo.path);
     const { maxSide } = this.library.settings.get().analysis;
     const image = await decodePhoto(file, kind, { maxSide }, (await readMetadata(file)).orientation);
-    const boxes = this.library.catalog.faces.ofPhoto(photoId).map((f) => ({ x: f.x, y: f.y, width: f.w, height: f.h }));
-    await this.library.thumbnails.writeAll(photo.content_hash, image, boxes);
+    // By idx: faces the user added or put back are not at their position ([Note: face edits]).
+    const faces = this.library.catalog.faces
+      .ofPhoto(photoId)
+      .map((f) => ({ idx: f.idx, box: { x: f.x, y: f.y, width: f.w, height: f.h } }));
+    await this.library.thumbnails.writeAll(photo.content_hash, image, []);
+    await writeFaceThumbnails(this.library.thumbnails, photo.content_hash, image, faces);
   }
 
   private emitChanged(ids: number[] | 'all'): void {

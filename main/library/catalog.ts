@@ -5,6 +5,7 @@
 import type { Attribute } from '../api/contract.js';
 import type { FaceBox } from '../engine/analyzer.js';
 import { type Db, now } from './db.js';
+import { FaceEditRepository } from './repositories/face-edits.js';
 import { FaceRepository } from './repositories/faces.js';
 import { PeopleRepository } from './repositories/people.js';
 import { type PhotoContent, type PhotoFile, PhotoRepository, type PhotoRow } from './repositories/photos.js';
@@ -13,6 +14,11 @@ import type { PhotoResult } from './worker-protocol.js';
 
 /** A re-analysed face inherits the corrections of the old face it overlaps this much (IoU). */
 const CORRECTION_CARRY_IOU = 0.5;
+/**
+ * [Note: face edits] A detection overlapping a face the user rejected ("not a face") or added by more than
+ * this (IoU) is that face again: re-analysis drops it, so "not a face" stays so and an added face is not doubled.
+ */
+export const SAME_FACE_IOU = 0.5;
 
 export class Catalog {
   readonly photos: PhotoRepository;
@@ -20,8 +26,11 @@ export class Catalog {
   /** When failed files are tried again (migration 5). */
   readonly retries: RetryRepository;
   readonly people: PeopleRepository;
+  /** Faces the user rejected or added (migration 6). */
+  readonly edits: FaceEditRepository;
 
   constructor(readonly db: Db) {
+    this.edits = new FaceEditRepository(db);
     this.photos = new PhotoRepository(db);
     this.faces = new FaceRepository(db);
     this.retries = new RetryRepository(db);
@@ -49,17 +58,23 @@ export class Catalog {
         const existing = this.photos.byPath(file.path);
         if (!existing) {
           const id = this.photos.insert(file, content, now());
-          this.storeVectors(this.faces.insert(id, result.faces), result);
+          this.storeVectors(this.faces.insert(id, result.faces), result.faces);
           return id;
         }
         const corrected = this.correctedBoxes(existing.id);
         const userWord = this.people.userWordOfPhoto(existing.id);
         this.photos.updateContent(existing.id, file, content);
         this.retries.succeeded(existing.id);
-        this.faces.deleteOfPhoto(existing.id);
-        const ids = this.faces.insert(existing.id, result.faces);
-        this.storeVectors(ids, result);
-        const fresh = result.faces.map((f, i) => ({ id: ids[i] as number, box: f.box }));
+        this.faces.deleteDetectedOfPhoto(existing.id);
+        // Each detection keeps its position as idx (its thumbnail's name), even when one before it is dropped.
+        const kept = this.withoutEditedFaces(
+          existing.id,
+          result.faces.map((f, idx) => ({ ...f, idx })),
+        );
+        const ids = this.faces.insert(existing.id, kept);
+        this.faces.recount(existing.id);
+        this.storeVectors(ids, kept);
+        const fresh = kept.map((f, i) => ({ id: ids[i] as number, box: f.box }));
         this.carryCorrections(corrected, fresh);
         this.carryUserWord(userWord, fresh);
         return existing.id;
@@ -87,8 +102,10 @@ export class Catalog {
         const existing = this.photos.byPath(file.path);
         const id = existing ? existing.id : this.photos.insert(file, content, now());
         if (existing) {
-          this.faces.deleteOfPhoto(existing.id);
+          // What the user added stays for when the file can be read again ([Note: face edits]).
+          this.faces.deleteDetectedOfPhoto(existing.id);
           this.photos.updateContent(existing.id, file, content);
+          this.faces.recount(existing.id);
         }
         this.retries.failed(id, new Date());
         return id;
@@ -129,6 +146,7 @@ export class Catalog {
         }
         this.faces.copy(source.id, id);
         this.people.copyVectors(source.id, id);
+        this.edits.copyRejected(source.id, id);
         return id;
       })
       .immediate();
@@ -153,7 +171,7 @@ export class Catalog {
     }
     return this.faces
       .ofPhoto(photoId)
-      .filter((f) => byIdx.has(f.idx))
+      .filter((f) => byIdx.has(f.idx) && f.source === 'detected')
       .map((f) => ({ box: { x: f.x, y: f.y, width: f.w, height: f.h }, corrections: byIdx.get(f.idx) ?? [] }));
   }
 
@@ -174,9 +192,34 @@ export class Catalog {
 
   // People ([Note: people tables]): vectors are stored with the faces, and the user's word on who a face
   // is (and is not) follows a re-analysed face as its corrections do.
-  private storeVectors(ids: readonly number[], result: PhotoResult): void {
-    result.faces.forEach((f, i) => {
+  private storeVectors(ids: readonly number[], faces: PhotoResult['faces']): void {
+    faces.forEach((f, i) => {
       if (f.vectors?.length) this.people.insertVectors(ids[i] as number, f.vectors);
+    });
+  }
+
+  /**
+   * [Note: face edits] The detections of a re-analysis that are not a rejected face again, nor a face the
+   * user added; each dropped one is counted on the rejected face it matched.
+   */
+  private withoutEditedFaces<F extends { box: FaceBox }>(photoId: number, faces: readonly F[]): F[] {
+    const rejected = this.edits.rejectedOfPhoto(photoId);
+    const added = this.edits.addedOfPhoto(photoId);
+    if (rejected.length === 0 && added.length === 0) return [...faces];
+    const at = now();
+    const boxOf = (r: { x: number; y: number; w: number; h: number }): FaceBox => ({
+      x: r.x,
+      y: r.y,
+      width: r.w,
+      height: r.h,
+    });
+    return faces.filter((f) => {
+      const again = rejected.find((r) => iou(boxOf(r), f.box) > SAME_FACE_IOU);
+      if (again) {
+        this.edits.suppressed(again.id, at);
+        return false;
+      }
+      return !added.some((a) => iou(boxOf(a), f.box) > SAME_FACE_IOU);
     });
   }
 

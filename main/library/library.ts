@@ -101,11 +101,14 @@ export class Library {
   async purgeMissing(graceDays = DEFAULT_GRACE_DAYS): Promise<{ id: number; path: string }[]> {
     const before = new Date(Date.now() - graceDays * 86_400_000).toISOString();
     const doomed = this.maintenance.missingSince(before);
+    // Faces added by the user have idx beyond the detected faces' 0..n-1 ([Note: face edits]).
+    const added = new Map(doomed.map((p) => [p.id, this.catalog.edits.addedOfPhoto(p.id).map((f) => f.idx)]));
     this.db.transaction(() => doomed.forEach((p) => this.catalog.photos.delete(p.id))).immediate();
     for (const p of doomed) {
       if (!p.content_hash || this.maintenance.photosWithHash(p.content_hash) > 0) continue;
       await rm(this.thumbnails.photoFile(p.content_hash), { force: true });
       for (let i = 0; i < p.face_count; i++) await rm(this.thumbnails.faceFile(p.content_hash, i), { force: true });
+      for (const idx of added.get(p.id) ?? []) await rm(this.thumbnails.faceFile(p.content_hash, idx), { force: true });
     }
     return doomed.map(({ id, path: file }) => ({ id, path: file }));
   }

@@ -287,6 +287,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'face management: faces the user added, faces the user said are not faces',
+    sql: `
+      -- [Note: face edits] Where a face comes from: 'detected' (the analysis; re-analysis replaces it),
+      -- 'user' (drawn by the user) or 'xmp' (a named region of another tool's XMP with no detected face
+      -- under it). Faces not 'detected' survive re-analysis; their idx lies at USER_FACE_IDX and above,
+      -- clear of the detected faces' 0..n-1 (idx names the face thumbnail).
+      ALTER TABLE faces ADD COLUMN source TEXT NOT NULL DEFAULT 'detected' CHECK (source IN ('detected', 'user', 'xmp'));
+
+      -- "Not a face": the face's row left faces (so no query, count, facet, person or sidecar sees it)
+      -- and waits here with everything needed to put it back (restore), as JSON. Re-analysis drops a
+      -- detection overlapping a rejected box (IoU > 0.5) and counts it in suppressed.
+      CREATE TABLE rejected_faces (
+        id              INTEGER PRIMARY KEY,
+        photo_id        INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+        face_id         INTEGER NOT NULL, -- the id it had, given back on restore when still free
+        x               REAL NOT NULL,    -- box in upright full-resolution pixels
+        y               REAL NOT NULL,
+        w               REAL NOT NULL,
+        h               REAL NOT NULL,
+        rejected_at     TEXT NOT NULL,
+        suppressed      INTEGER NOT NULL DEFAULT 0, -- detections dropped since, for being this face
+        suppressed_at   TEXT,
+        saved           TEXT NOT NULL     -- JSON: face row, predictions, corrections, vectors, person
+      ) STRICT;
+      CREATE INDEX rejected_faces_photo ON rejected_faces (photo_id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. */

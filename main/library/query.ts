@@ -266,6 +266,7 @@ export function faceSummary(row: FaceRow, thresholds: UncertainThresholds = unce
     score: row.score,
     uncertain: row.uncertain !== 0,
   };
+  if (row.source === 'user' || row.source === 'xmp') summary.added = row.source; // [Note: face edits]
   const shown = (attribute: Attribute, value: string | null, confidence: number | null) => {
     if (value === null) return undefined;
     const corrected = isCorrected(attribute);

@@ -42,6 +42,23 @@ export class ThumbnailCache {
   }
 }
 
+/**
+ * Face thumbnails by their face's idx (faces added or put back by the user have idx that are not their
+ * position: [Note: face edits]); `replace` writes over one already there.
+ */
+export async function writeFaceThumbnails(
+  cache: ThumbnailCache,
+  hash: string,
+  image: DecodedImage,
+  faces: readonly { idx: number; box: FaceBox }[],
+  replace = false,
+): Promise<void> {
+  for (const { idx, box } of faces) {
+    const file = cache.faceFile(hash, idx);
+    if (replace || !existsSync(file)) await writeAtomically(file, await faceThumbnail(image, box));
+  }
+}
+
 function pixels(image: DecodedImage): Sharp {
   const { data } = image;
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {

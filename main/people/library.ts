@@ -10,6 +10,7 @@ import { AreaSampler } from '../engine/image/resample.js';
 import { ModelStore } from '../engine/sessions.js';
 import type { Library } from '../library/library.js';
 import type { FaceToEmbedRow } from '../library/repositories/people.js';
+import { faceEditsOf } from '../faces/service.js';
 import { PeopleService } from './service.js';
 
 const services = new WeakMap<Library, PeopleService>();
@@ -22,6 +23,8 @@ export function peopleOf(library: Library): PeopleService {
     library.xmp.names = {
       nameOf: (faceId) => library.catalog.people.nameOfFace(faceId),
       imported: (found) => void service.importNames(found),
+      // [Note: face edits] Named regions with no face under them become faces.
+      addFaces: (photoId, regions) => faceEditsOf(library).addFromXmp(photoId, regions),
     };
     services.set(library, service);
     s = service;

@@ -394,7 +394,8 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
 
     const scan = await cli('scan', fromDigikam, '--json');
     assert.equal((JSON.parse(scan.stdout) as ScanSummary).state, 'completed');
-    assert.match(scan.stderr, new RegExp(`XMP: ${names.length + 1} named region\\(s\\) .* match detected faces`));
+    assert.match(scan.stderr, new RegExp(`XMP: ${names.length + 1} named region\\(s\\) .* match faces in the library`));
+    assert.match(scan.stderr, /XMP: 1 named region\(s\) with no detected face became faces/);
 
     // The CLI's scan gave the names to People: each is a person, with the face it was drawn around.
     const listed = JSON.parse((await cli('people', '--json')).stdout) as {
@@ -404,7 +405,19 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
       const person = listed.items.find((p) => p.name === n);
       assert.ok(person && person.faceCount >= 1, `${n} is a person: ${JSON.stringify(listed.items)}`);
     }
-    assert.ok(!listed.items.some((p) => p.name === 'Nobody'), 'a region with no face names no one');
+    // The named region with no detected face under it became a face of its own ([Note: face edits]).
+    const nobody = listed.items.find((p) => p.name === 'Nobody');
+    assert.equal(nobody?.faceCount, 1, 'the region no face was detected in is a face named Nobody');
+    const xmpFaces = () =>
+      withLibrary((l) => {
+        const photo = l.catalog.photos.byPath(path.join(fromDigikam, 'party.jpg'));
+        return l.catalog.faces.ofPhoto(photo?.id as number).filter((f) => f.source === 'xmp');
+      });
+    const [added] = await xmpFaces();
+    assert.ok(added, 'a face from XMP');
+    const m1box = { x: (0.03 - 0.02) * (m1.width as number), y: (0.95 - 0.025) * (m1.height as number) };
+    assert.ok(Math.abs(added.x - m1box.x) < 1 && Math.abs(added.y - m1box.y) < 1, 'where the region is');
+    assert.ok(added.age_group && added.gender, 'analysed like any face');
 
     // The names as handed over by the importer.
     const handed: ImportedNames[] = [];
@@ -420,16 +433,20 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     const boxOf = (id: number) => after.find((f) => f.faceId === id)?.box;
     const party = handed[0] as ImportedNames;
     assert.deepEqual(
-      party.matched.map((m) => [m.name, boxOf(m.faceId)]).sort(),
+      party.matched
+        .filter((m) => m.faceId !== added.id)
+        .map((m) => [m.name, boxOf(m.faceId)])
+        .sort(),
       names.map((n, i) => [n, (s1[i] as FaceRecord).box]).sort(),
       'each name on the face it was drawn around',
     );
     assert.ok(party.matched.every((m) => m.source.endsWith('party.jpg.xmp') && m.iou >= 0.5));
     assert.deepEqual(
-      party.unmatched.map((u) => u.name),
+      party.matched.filter((m) => m.faceId === added.id).map((m) => m.name),
       ['Nobody'],
-      'a named region with no face under it is reported',
+      'read again, the region names the face it became',
     );
+    assert.deepEqual(party.unmatched, [], 'no region is left without a face');
     const portrait = handed[1] as ImportedNames;
     assert.equal(portrait.matched.length, 1);
     assert.equal(portrait.matched[0]?.name, 'Dora');
@@ -446,12 +463,28 @@ describe('XMP sidecars', { timeout: 400_000 }, () => {
     writeFileSync(sidecar, readFileSync(sidecar, 'utf8').replace('mwg-rs:Name="Anna"', 'mwg-rs:Name="Annabel"'));
     const rescan = await cli('scan', fromDigikam, '--json');
     assert.equal((JSON.parse(rescan.stdout) as ScanSummary).counts.unchanged, 2, 'the photos themselves are unchanged');
-    assert.match(rescan.stderr, new RegExp(`XMP: ${names.length} named region\\(s\\)`), 'only the changed sidecar');
+    // Only the changed sidecar: its named regions, Nobody's now on the face it became.
+    assert.match(rescan.stderr, new RegExp(`XMP: ${names.length + 1} named region\\(s\\)`), 'only the changed sidecar');
+    assert.doesNotMatch(rescan.stderr, /became faces/, 'no face added twice');
     const renamed = await withLibrary(async (l) => {
       const photo = l.catalog.photos.byPath(path.join(fromDigikam, 'party.jpg'));
       return (await l.xmp.importPhoto(photo?.id as number))?.matched.map((m) => m.name);
     });
     assert.ok(renamed?.includes('Annabel') && !renamed.includes('Anna'));
+    // Two more scans read the sidecar; the region with no detected face is still one face, not two.
+    assert.deepEqual(
+      (await xmpFaces()).map((f) => f.id),
+      [added.id],
+      'the face from XMP, once',
+    );
+    // The user says it is not a face: the region, read again (digiKam changed the sidecar), adds none.
+    await cli('faces', 'reject', String(added.id));
+    const beforeEdit = readFileSync(sidecar, 'utf8');
+    writeFileSync(sidecar, beforeEdit.replace('People/Family', 'People/Friends'));
+    assert.notEqual(readFileSync(sidecar, 'utf8'), beforeEdit);
+    const afterReject = await cli('scan', fromDigikam, '--json');
+    assert.doesNotMatch(afterReject.stderr, /became faces/);
+    assert.deepEqual(await xmpFaces(), [], 'not a face stays so');
     // Facets' own export writes People's names back as its regions' names (merged into digiKam's sidecar).
     await cli('export', '--format', 'xmp', '--folder', fromDigikam);
     const [merged] = exiftool([path.join(fromDigikam, 'party.jpg.xmp')], TAGS);

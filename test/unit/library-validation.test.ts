@@ -76,7 +76,14 @@ function probe(channel: (typeof CHANNELS)[number]): unknown {
       return { faceIds: [1], name: 'Anna' };
     case 'people:confirm':
     case 'people:remove':
+    case 'faces:reject':
       return { faceIds: [1] };
+    case 'faces:restore':
+      return { ids: [1] };
+    case 'faces:rejected':
+      return { photoId: 1 };
+    case 'faces:add':
+      return { photoId: 1, box: { x: 10, y: 20, width: 100, height: 120 }, name: 'Anna' };
     default:
       return undefined;
   }
@@ -88,6 +95,15 @@ test('people requests: one target for assign, names are text', () => {
   refused('people:name', { id: 1, name: 5 }, /expected text/);
   refused('people:name', { id: 1 }, /name: required/);
   refused('photos:query', { filter: { people: [0] }, page }, /people\[0\]/);
+});
+
+test('face management requests: ids, a box of four numbers, a name as text', () => {
+  refused('faces:reject', { faceIds: [] }, /at least 1 item/);
+  refused('faces:restore', { ids: [0] }, /ids\[0\]/);
+  refused('faces:add', { photoId: 1, box: { x: 1, y: 2, width: 3 } }, /box\.height: required/);
+  refused('faces:add', { photoId: 1, box: { x: 1, y: 2, width: -3, height: 4 } }, /box\.width: must be between/);
+  refused('faces:add', { photoId: 1, box: { x: 1, y: 2, width: 3, height: 4 }, name: 7 }, /expected text/);
+  refused('faces:add', { photoId: 1, box: [1, 2, 3, 4] }, /box: expected an object/);
 });
 
 test('unknown keys and wrong types are refused, naming the field', () => {

@@ -160,8 +160,10 @@ async function readSidecars(
   }
   const named = imported.reduce((n, i) => n + i.matched.length, 0);
   if (named > 0) {
-    process.stderr.write(`XMP: ${named} named region(s) in sidecars or embedded XMP match detected faces.\n`);
+    process.stderr.write(`XMP: ${named} named region(s) in sidecars or embedded XMP match faces in the library.\n`);
   }
+  const added = imported.reduce((n, i) => n + i.added.length, 0);
+  if (added > 0) process.stderr.write(`XMP: ${added} named region(s) with no detected face became faces.\n`);
   if (exported) {
     const c = exported.counts;
     process.stderr.write(`XMP sidecars kept up to date: ${c.create} created, ${c.update} updated.\n`);

@@ -197,6 +197,28 @@ export class MtcnnDetector {
     });
   }
 
+  /**
+   * The pipeline's last stage on boxes given from outside (a face the user drew): O-Net on each box made
+   * square, as the detector squares R-Net's boxes, giving five landmarks and O-Net's face score. The box
+   * itself is kept as given. Boxes are 0-based continuous pixels of the sampled image.
+   */
+  async landmarksIn(sampler: AreaSampler, boxes: readonly Box[]): Promise<{ landmarks: Point[]; score: number }[]> {
+    // 0-based continuous [x1, x2) → the reference's 1-based inclusive pixels.
+    const squared = boxes.map((b) => fix(square({ x1: b.x1 + 1, y1: b.y1 + 1, x2: b.x2, y2: b.y2 })));
+    const results = await this.runOnCrops('onet', sampler, squared, 48);
+    return results.map((r, i) => {
+      const b = squared[i] as Box;
+      const w = b.x2 - b.x1 + 1;
+      const h = b.y2 - b.y1 + 1;
+      const lm = r.landmarks as Float32Array;
+      const landmarks: Point[] = [0, 1, 2, 3, 4].map((k) => [
+        w * (lm[k] as number) + b.x1 - 1,
+        h * (lm[k + 5] as number) + b.y1 - 1,
+      ]);
+      return { landmarks, score: r.score };
+    });
+  }
+
   private async runOnCrops(
     model: 'rnet' | 'onet',
     sampler: AreaSampler,

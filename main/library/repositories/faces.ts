@@ -37,7 +37,17 @@ export interface FaceRow {
   photo_face_count: number;
   photo_folder: string;
   photo_year: number;
+  /** [Note: face edits]: 'detected', or 'user' / 'xmp' for faces the user (or another tool) added. */
+  source: FaceSource;
 }
+
+export type FaceSource = 'detected' | 'user' | 'xmp';
+
+/** Faces not detected (added by the user or from XMP) take idx from here up ([Note: face edits]). */
+export const USER_FACE_IDX = 10_000;
+
+/** A face to insert: an analysed face, with the idx it has (default: its position) and its source. */
+export type FaceInput = FaceResult & { idx?: number; source?: FaceSource };
 
 export interface PredictionDbRow {
   face_id: number;
@@ -64,7 +74,7 @@ const PHOTO_VALUES = `p.status = 'ok' AND p.missing_since IS NULL, p.sort_date, 
 
 const FACE_COPY_COLUMNS =
   'idx, x, y, w, h, landmarks, score, face_size, sharpness, uncertain, quality_reasons, age_years, age_group, ' +
-  'age_group_conf, gender, gender_conf, ethnicity, ethnicity_conf, emotion, emotion_conf, corrected';
+  'age_group_conf, gender, gender_conf, ethnicity, ethnicity_conf, emotion, emotion_conf, corrected, source';
 
 function shownValueSql(where: string): string {
   const sets = ATTRIBUTES.flatMap((a) => {
@@ -90,10 +100,10 @@ export class FaceRepository {
   constructor(db: Db) {
     this.stmts = {
       insertFace: db.prepare(
-        `INSERT INTO faces (photo_id, idx, x, y, w, h, landmarks, score, face_size, sharpness, uncertain, quality_reasons,
-           ${PHOTO_COLUMNS})
-         SELECT @photo_id, @idx, @x, @y, @w, @h, @landmarks, @score, @face_size, @sharpness, @uncertain, @quality_reasons,
-           ${PHOTO_VALUES}
+        `INSERT INTO faces (id, photo_id, idx, x, y, w, h, landmarks, score, face_size, sharpness, uncertain, quality_reasons,
+           source, ${PHOTO_COLUMNS})
+         SELECT @id, @photo_id, @idx, @x, @y, @w, @h, @landmarks, @score, @face_size, @sharpness, @uncertain, @quality_reasons,
+           @source, ${PHOTO_VALUES}
          FROM photos p WHERE p.id = @photo_id`,
       ),
       insertPrediction: db.prepare(
@@ -103,6 +113,11 @@ export class FaceRepository {
       refreshFace: db.prepare(shownValueSql('id = ?')),
       refreshPhoto: db.prepare(shownValueSql('photo_id = ?')),
       deleteOfPhoto: db.prepare('DELETE FROM faces WHERE photo_id = ?'),
+      deleteDetectedOfPhoto: db.prepare(`DELETE FROM faces WHERE photo_id = ? AND source = 'detected'`),
+      countFaces: db.prepare(
+        `UPDATE photos SET face_count = (SELECT count(*) FROM faces WHERE photo_id = @id) WHERE id = @id
+           AND face_count <> (SELECT count(*) FROM faces WHERE photo_id = @id)`,
+      ),
       byId: db.prepare<[number], FaceRow>('SELECT * FROM faces WHERE id = ?'),
       ofPhoto: db.prepare<[number], FaceRow>('SELECT * FROM faces WHERE photo_id = ? ORDER BY idx'),
       predictions: db.prepare<[number], PredictionDbRow>(
@@ -138,12 +153,17 @@ export class FaceRepository {
     };
   }
 
-  /** Inserts a photo's analysed faces with their predictions; returns the face ids in order. */
-  insert(photoId: number, faces: readonly FaceResult[]): number[] {
-    const ids = faces.map((face, idx) => {
+  /**
+   * Inserts a photo's analysed faces with their predictions; returns the face ids in order. `id` gives a
+   * face back the id it had (restoring a rejected face); by default SQLite picks one.
+   */
+  insert(photoId: number, faces: readonly FaceInput[], ids: readonly (number | null)[] = []): number[] {
+    const inserted = faces.map((face, position) => {
       const info = this.stmts.insertFace.run({
+        id: ids[position] ?? null,
         photo_id: photoId,
-        idx,
+        idx: face.idx ?? position,
+        source: face.source ?? 'detected',
         x: face.box.x,
         y: face.box.y,
         w: face.box.width,
@@ -160,7 +180,17 @@ export class FaceRepository {
       return faceId;
     });
     this.stmts.refreshPhoto.run(photoId);
-    return ids;
+    return inserted;
+  }
+
+  /** Re-analysis replaces the detected faces only; what the user added stays ([Note: face edits]). */
+  deleteDetectedOfPhoto(photoId: number): void {
+    this.stmts.deleteDetectedOfPhoto.run(photoId);
+  }
+
+  /** photos.face_count follows the photo's face rows (the trigger carries it onto the faces). */
+  recount(photoId: number): void {
+    this.stmts.countFaces.run({ id: photoId });
   }
 
   private insertPrediction(faceId: number, p: PredictionRow): void {
@@ -210,6 +240,11 @@ export class FaceRepository {
 
   correct(faceId: number, attribute: Attribute, value: string, at: string): void {
     this.stmts.upsertCorrection.run(faceId, attribute, value, at);
+    this.stmts.refreshFace.run(faceId);
+  }
+
+  /** The shown values of one face again, from its predictions and corrections (a face put back). */
+  refreshShown(faceId: number): void {
     this.stmts.refreshFace.run(faceId);
   }
 

@@ -40,14 +40,21 @@ export const REGION_MATCH_IOU = 0.3;
 export interface XmpNames {
   nameOf?(faceId: number): string | undefined;
   imported?(found: ImportedNames): void;
+  /**
+   * [Note: face edits] Named regions with no face under them become faces (main/faces/service.ts
+   * addFromXmp); returns those added (the same box objects). Without it they are only reported.
+   */
+  addFaces?(photoId: number, regions: readonly { name: string; box: Box }[]): Promise<{ faceId: number; box: Box }[]>;
 }
 
 export interface ImportedNames {
   photoId: number;
   /** Regions that named a detected face. */
   matched: { faceId: number; name: string; iou: number; source: string }[];
-  /** Named regions with no detected face under them (upright pixels). */
+  /** Named regions with no detected face under them (upright pixels), that did not become faces. */
   unmatched: { name: string; box: Box; source: string }[];
+  /** Named regions with no face under them that became faces (`XmpNames.addFaces`); `imported` gets them as matched. */
+  added: { faceId: number; name: string; source: string }[];
 }
 
 export type ExportAction = 'create' | 'update' | 'unchanged' | 'nothing' | 'failed';
@@ -267,7 +274,7 @@ export class XmpService {
       .sort((a, b) => b.iou - a.iou);
     const usedRegions = new Set<number>();
     const usedFaces = new Set<number>();
-    const result: ImportedNames = { photoId: photo.id, matched: [], unmatched: [] };
+    const result: ImportedNames = { photoId: photo.id, matched: [], unmatched: [], added: [] };
     for (const p of pairs) {
       if (usedRegions.has(p.ri) || usedFaces.has(p.face)) continue;
       usedRegions.add(p.ri);
@@ -281,8 +288,31 @@ export class XmpService {
       if (result.unmatched.some((u) => u.name === r.name && iou(u.box, r.box) > 0.5)) return;
       result.unmatched.push({ name: r.name, box: r.box, source: r.source });
     });
-    if (result.matched.length > 0 || result.unmatched.length > 0) this.names.imported?.(result);
+    await this.addUnmatched(result);
+    if (result.matched.length > 0 || result.added.length > 0 || result.unmatched.length > 0) {
+      const asMatched = result.added.map((a) => ({ ...a, iou: 1 }));
+      this.names.imported?.({ ...result, matched: [...result.matched, ...asMatched] });
+    }
     return result;
+  }
+
+  /** Unmatched named regions become faces where `names.addFaces` is wired; a failure is a recorded problem. */
+  private async addUnmatched(result: ImportedNames): Promise<void> {
+    const add = this.names.addFaces;
+    if (!add || result.unmatched.length === 0) return;
+    try {
+      const added = await add(result.photoId, result.unmatched);
+      for (const a of added) {
+        const region = result.unmatched.find((u) => u.box === a.box);
+        if (region) result.added.push({ faceId: a.faceId, name: region.name, source: region.source });
+      }
+      result.unmatched = result.unmatched.filter((u) => !added.some((a) => a.box === u.box));
+    } catch (err) {
+      const source = result.unmatched[0]?.source as string;
+      const names = result.unmatched.map((u) => u.name).join(', ');
+      const problem = `the named region(s) ${names} could not become faces: ${(err as Error).message}`;
+      this.repository.recordProblem(source, 'read', result.photoId, problem, now());
+    }
   }
 
   /**
@@ -306,7 +336,9 @@ export class XmpService {
     for (const id of candidates) {
       if (shouldStop?.()) break;
       const result = await this.importPhoto(id);
-      if (result && (result.matched.length > 0 || result.unmatched.length > 0)) imported.push(result);
+      if (result && (result.matched.length > 0 || result.unmatched.length > 0 || result.added.length > 0)) {
+        imported.push(result);
+      }
     }
     return { imported, exported: await this.afterChange(photoIds, shouldStop) };
   }

@@ -17,6 +17,7 @@ import { ATTRIBUTE_NAMES, plural, valueName } from '../lib/labels.js';
 import { LearningState } from './learning.svelte.js';
 import { LibraryState } from './library.svelte.js';
 import { PeopleState } from './people.svelte.js';
+import { FaceEditsState } from './face-edits.svelte.js';
 import { Selection } from './selection.svelte.js';
 import { Toasts } from './toasts.svelte.js';
 
@@ -37,6 +38,8 @@ export class AppState {
   readonly selection = new Selection();
   readonly learning: LearningState;
   readonly people: PeopleState;
+  /** "Not a face" and "Add face" in the photo viewer. */
+  readonly faceEdits: FaceEditsState;
 
   info = $state<AppInfo | null>(null);
   settings = $state<Settings | null>(null);
@@ -62,6 +65,7 @@ export class AppState {
     this.library = new LibraryState(bridge, (err) => this.toasts.error(err));
     this.learning = new LearningState(bridge, this.toasts);
     this.people = new PeopleState(bridge, this.toasts);
+    this.faceEdits = new FaceEditsState(bridge, this.toasts, () => this.library.changed());
   }
 
   async start(): Promise<void> {
