@@ -271,7 +271,7 @@ export class FaceEditService {
     for (const [name, ids] of named) people.assign(ids, { name });
     // The others join whoever clustering finds them close to, as new faces of a scan do.
     // (Faces from XMP are named by the importer, right after.)
-    if (source === 'user' && named.size < added.length) people.assignNew();
+    if (source === 'user' && named.size < added.length) await people.assignNew();
     return added.map((a) => a.faceId);
   }
 

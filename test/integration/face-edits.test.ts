@@ -119,7 +119,7 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     const [again] = faceEditsOf(library).rejected(photoOf(file).id);
     assert.equal(again?.suppressed, 1, 'the detection dropped is recorded on the rejected face');
     // A full re-cluster does not bring Anna's face back either.
-    people.recluster();
+    await people.recluster();
     assert.equal(people.get(anna.id).faceCount, 0);
 
     // Restore: the face is back, with its correction and its person.
