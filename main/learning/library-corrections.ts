@@ -18,15 +18,13 @@ import {
 } from '../engine/attributes/heads.js';
 import type { Detection, Point } from '../engine/detection/mtcnn.js';
 import type { CropRecipe } from '../engine/faces/crop.js';
-import type { DecodeOptions, DecodedImage } from '../engine/image/decode.js';
-import { photoKind } from '../engine/image/formats.js';
-import { decodePhoto, readPhotoInput } from '../engine/image/photos.js';
+import type { DecodeOptions } from '../engine/image/decode.js';
+import { decodeAsScanned } from '../library/photo-decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import type { ModelStore } from '../engine/sessions.js';
 import { cacheDir, shortHash } from './cache.js';
 import type { AnchorFace, Correction } from './corrections.js';
 import { Rng } from './rng.js';
-import { readMetadata } from '../library/metadata.js';
 import { type LearningFaceRow, LearningRepository } from '../library/repositories/learning.js';
 import { SettingsRepository } from '../library/repositories/settings.js';
 
@@ -131,19 +129,6 @@ function scanDecodeOptions(dbFile: string): Partial<DecodeOptions> {
   }
 }
 
-/**
- * [Note: one decode] A photo decoded exactly as the scanner's worker (main/library/worker.ts) decoded it
- * when it found the faces whose boxes and landmarks the library stores: by kind (HEIC through libheif,
- * camera RAW through its largest embedded preview, oriented by the RAW file's own EXIF), at the
- * library's analysis size. Decoding otherwise would skip HEVC photos or cut faces out of another image
- * (a RAW's TIFF thumbnail) than the one the landmarks were found on.
- */
-async function decodeAsScanned(photo: string, options: Partial<DecodeOptions>): Promise<DecodedImage> {
-  const kind = photoKind(photo);
-  if (!kind) throw new Error(`${path.extname(photo) || photo} is not a photo kind Facets reads`);
-  const input = await readPhotoInput(photo, kind);
-  return decodePhoto(input, kind, options, (await readMetadata(input)).orientation);
-}
 
 /**
  * The heads' input for library faces, each cut with a given recipe: from the face_embeddings table,

@@ -5,10 +5,10 @@
  */
 import type { Point } from '../engine/detection/mtcnn.js';
 import { identitySpec, identityVectors } from '../engine/attributes/identity.js';
-import { decodeForAnalysis } from '../engine/image/decode.js';
 import { AreaSampler } from '../engine/image/resample.js';
 import { ModelStore } from '../engine/sessions.js';
-import type { Library } from '../library/library.js';
+import { type Library, analysisFromSettings } from '../library/library.js';
+import { decodeAsScanned } from '../library/photo-decode.js';
 import type { FaceToEmbedRow } from '../library/repositories/people.js';
 import { faceEditsOf } from '../faces/service.js';
 import { PeopleService } from './service.js';
@@ -52,6 +52,8 @@ export async function backfillIdentity(
   const repo = library.catalog.people;
   const models = options.models ?? new ModelStore();
   const total = repo.countUnembedded(people.spec);
+  // Decoded as the scan decoded them (by kind, at the library's analysis size): [Note: one decode].
+  const decode = analysisFromSettings(library.settings.get()).analyzer.decode ?? {};
   let embedded = 0;
   let skipped = 0;
   let after = 0;
@@ -65,7 +67,7 @@ export async function backfillIdentity(
       for (const [file, faces] of byPhoto) {
         if (options.shouldStop?.()) break;
         try {
-          const image = await decodeForAnalysis(file);
+          const image = await decodeAsScanned(file, decode);
           const k = image.scale;
           const detections = faces.map((f) => ({
             box: { x1: f.x * k, y1: f.y * k, x2: (f.x + f.w) * k, y2: (f.y + f.h) * k },
