@@ -129,7 +129,6 @@ function scanDecodeOptions(dbFile: string): Partial<DecodeOptions> {
   }
 }
 
-
 /**
  * The heads' input for library faces, each cut with a given recipe: from the face_embeddings table,
  * the cache, or the photo. Returns vectors keyed `${faceId}|${recipe key}` and the faces it could not embed.
