@@ -68,17 +68,16 @@ interface Block {
   xx: Float32Array;
 }
 
-function block(set: VectorSet, rows: ArrayLike<number>, minCols: number): Block {
-  const d = set.dim;
-  const n = rows.length;
+/** `n` rows of `data` (row j at offset(j)) as a kernel operand. */
+function transposed(data: Float32Array, d: number, n: number, offset: (j: number) => number, minCols: number): Block {
   const cols = Math.max(n, minCols);
   const xt = new Float32Array(d * cols);
   const xx = new Float32Array(cols).fill(Infinity);
   for (let j = 0; j < n; j++) {
-    const o = (rows[j] as number) * d;
+    const o = offset(j);
     let s = 0;
     for (let c = 0; c < d; c++) {
-      const v = set.data[o + c] as number;
+      const v = data[o + c] as number;
       xt[c * cols + j] = v;
       s += v * v;
     }
@@ -87,21 +86,12 @@ function block(set: VectorSet, rows: ArrayLike<number>, minCols: number): Block 
   return { n, cols, xt, xx };
 }
 
+function block(set: VectorSet, rows: ArrayLike<number>, minCols: number): Block {
+  return transposed(set.data, set.dim, rows.length, (j) => (rows[j] as number) * set.dim, minCols);
+}
+
 function centroidBlock(centroids: Float32Array, d: number, minCols: number): Block {
-  const n = centroids.length / d;
-  const cols = Math.max(n, minCols);
-  const xt = new Float32Array(d * cols);
-  const xx = new Float32Array(cols).fill(Infinity);
-  for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) {
-      const v = centroids[j * d + c] as number;
-      xt[c * cols + j] = v;
-      s += v * v;
-    }
-    xx[j] = s;
-  }
-  return { n, cols, xt, xx };
+  return transposed(centroids, d, centroids.length / d, (j) => j * d, minCols);
 }
 
 /**
