@@ -54,7 +54,8 @@ export async function heifXmp(file: string, maxBytes: number): Promise<string | 
       const uuid = await readAt(handle, box.start, 16);
       if (uuid.toString('hex') !== XMP_UUID) continue;
       const length = box.end - box.start - 16;
-      if (length > maxBytes) throw new HeifXmpProblem(`its XMP box is ${megabytes(length)}, too large to read`);
+      if (length > maxBytes)
+        throw new HeifXmpProblem(`its XMP box is ${sizeOf(length)}, more than the ${sizeOf(maxBytes)} Facets reads`);
       return text(await readAt(handle, box.start + 16, length));
     }
     return null;
@@ -212,7 +213,8 @@ async function xmpItem(handle: FileHandle, size: number, bytes: Buffer, maxBytes
     length: e.length === 0 ? space.length - e.offset : e.length,
   }));
   const total = extents.reduce((sum, e) => sum + e.length, 0);
-  if (total > maxBytes) throw new HeifXmpProblem(`its XMP item is ${megabytes(total)}, too large to read`);
+  if (total > maxBytes)
+    throw new HeifXmpProblem(`its XMP item is ${sizeOf(total)}, more than the ${sizeOf(maxBytes)} Facets reads`);
   const parts: Buffer[] = [];
   for (const e of extents) {
     if (e.length < 0 || e.offset + e.length > space.length)
@@ -308,8 +310,8 @@ function text(bytes: Buffer): string {
   return value.charCodeAt(0) === 0xfeff ? value.slice(1) : value;
 }
 
-function megabytes(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+function sizeOf(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${n} bytes`;
 }
 
 /** The first `length` bytes of a file (fewer when it is shorter). */
