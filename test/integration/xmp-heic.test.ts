@@ -46,10 +46,10 @@ describe('XMP embedded in HEIF photos', { timeout: 400_000 }, () => {
   const faces = async (file: string): Promise<Face[]> =>
     (JSON.parse((await cli('query', '--json')).stdout) as Face[]).filter((f) => f.path === file);
   /** exiftool writes the packet into a copy of the plain HEIF (new bytes: a new photo to the scan). */
-  const heifWith = (target: string, xmp: string) => {
+  const heifWith = (target: string, xmp: string, source = plain) => {
     const packet = path.join(work, `${path.basename(target)}.packet.xmp`);
     writeFileSync(packet, xmp);
-    execFileSync('exiftool', ['-q', '-tagsfromfile', packet, '-xmp:all', '-o', target, plain]);
+    execFileSync('exiftool', ['-q', '-tagsfromfile', packet, '-xmp:all', '-o', target, source]);
   };
   /** An MWG region around a detected face, drawn a little looser than the detector's box. */
   const mwg = (name: string, f: Face) =>
@@ -142,6 +142,45 @@ ${XMP_TAIL}`,
         `${n} became a person at the scan: ${JSON.stringify(listed.items)}`,
       );
     }
+  });
+
+  test('a HEIF whose file type says HEIC (the major brand phones write) is read the same way', async () => {
+    // sharp's file says AVIF; with the major brand set to `heic`, exiftool and the reader see a HEIC (its
+    // image is still AV1-coded: heic-decode cannot decode it, libvips does, as for the library fixtures).
+    const bytes = readFileSync(plain);
+    assert.equal(bytes.toString('latin1', 4, 12), 'ftypavif');
+    bytes.write('heic', 8, 'latin1');
+    const branded = path.join(work, 'branded.heic');
+    writeFileSync(branded, bytes);
+    const folder = path.join(work, 'From a phone');
+    mkdirSync(folder);
+    const photo = path.join(folder, 'IMG_0001.HEIC');
+    const first = probeFaces[0] as Face;
+    heifWith(
+      photo,
+      `${XMP_HEAD}
+<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag>${mwg('Ines', first)}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>
+${XMP_TAIL}`,
+      branded,
+    );
+    const written = exiftool([photo], ['-FileType', '-RegionInfo'])[0];
+    assert.equal(written?.['FileType'], 'HEIC');
+    assert.equal(written?.RegionInfo?.RegionList?.[0]?.Name, 'Ines');
+
+    const scan = await cli('scan', folder, '--json');
+    // stdout is the JSON alone, although heic-decode's libheif prints its failure to decode the AV1 image.
+    assert.equal((JSON.parse(scan.stdout) as ScanSummary).counts.failed, 0);
+    assert.match(scan.stderr, /XMP: 1 named region\(s\)/);
+    const mine = await faces(photo);
+    const found = await withLibrary(db, async (l) => {
+      const row = l.catalog.photos.byPath(photo);
+      assert.ok(row, 'the HEIC is in the library');
+      return l.xmp.importPhoto(row.id);
+    });
+    const ines = found?.matched.find((m) => m.name === 'Ines');
+    assert.ok(ines, JSON.stringify(found));
+    const box = mine.find((f) => f.faceId === ines.faceId)?.box;
+    assert.ok(box && Math.abs(box.x - first.box.x) < 4 && Math.abs(box.y - first.box.y) < 4, 'on its face');
   });
 
   test('malformed XMP in a HEIF is a recorded, readable problem; the photo is analysed and the scan goes on', async () => {
