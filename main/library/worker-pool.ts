@@ -42,12 +42,22 @@ export function defaultPoolSize(
 export function spawnModuleWorker(name: string, workerData: unknown, from: string = import.meta.url): Worker {
   const fromSources = from.endsWith('.ts');
   const entry = new URL(`./${name}${fromSources ? '.ts' : '.js'}`, from);
-  if (!fromSources) return new Worker(entry, { workerData });
+  if (!fromSources) return printingToStderr(new Worker(entry, { workerData, stdout: true }));
   // `execArgv: ['--import', 'tsx']` does not reach a worker's own module loader on Node 20, so the
   // worker registers tsx itself before importing the TypeScript entry.
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return printingToStderr(new Worker(bootstrap, { eval: true, workerData, stdout: true }));
+}
+
+/**
+ * A worker's stdout goes to the process's stderr: stdout carries the CLI's machine output
+ * (`scan --json`), and libraries print there (libheif's WebAssembly build logs a HEIC it cannot decode
+ * with console.log, which broke the JSON of a scan with an AV1-coded HEIC).
+ */
+function printingToStderr(worker: Worker): Worker {
+  worker.stdout.pipe(process.stderr, { end: false });
+  return worker;
 }
 
 interface Pending {

@@ -22,6 +22,7 @@ import type { SettingsRepository } from '../repositories/settings.js';
 import type { XmpPhotoRow, XmpProblem, XmpRepository } from '../repositories/xmp.js';
 import { describeFsError } from '../walker.js';
 import { type Box, storedArea, storedSize, uprightBox } from './area.js';
+import { HeifXmpProblem, heifXmp, isIsoBmff, readHead } from './heif.js';
 import { XmpError, XmpPacket } from './rdf.js';
 import { type FacetsXmp, type Keyword, type XmpRegion, mergeFacets, readRegions } from './sidecar.js';
 
@@ -423,6 +424,8 @@ async function readSidecar(file: string): Promise<string | null> {
 
 /** The XMP packet embedded in a photo (JPEG, HEIC, TIFF, PNG), or null. */
 async function embeddedXmp(photo: string): Promise<XmpPacket | null> {
+  const heif = await embeddedHeifXmp(photo);
+  if (heif !== 'not heif') return heif === null ? null : XmpPacket.parse(heif);
   let raw: unknown;
   try {
     const out = (await exifr.parse(photo, {
@@ -441,6 +444,21 @@ async function embeddedXmp(photo: string): Promise<XmpPacket | null> {
   if (typeof raw !== 'string' || raw.length === 0) return null;
   if (raw.length > MAX_SIDECAR_BYTES) throw new SidecarProblem(`the XMP embedded in ${photo} is too large to read`);
   return XmpPacket.parse(packetText(raw));
+}
+
+/**
+ * HEIC/HEIF/AVIF: exifr finds no XMP item in them, so main/library/xmp/heif.ts reads it. 'not heif'
+ * for other formats (exifr's turn); an XMP item that cannot be read is a SidecarProblem.
+ */
+async function embeddedHeifXmp(photo: string): Promise<string | null | 'not heif'> {
+  try {
+    const head = await readHead(photo, 12);
+    if (!isIsoBmff(head)) return 'not heif';
+    return await heifXmp(photo, MAX_SIDECAR_BYTES);
+  } catch (err) {
+    if (err instanceof HeifXmpProblem) throw new SidecarProblem(`the XMP embedded in ${photo}: ${err.message}`);
+    return null; // unreadable photo: the scan records its own problem, as for exifr's formats
+  }
 }
 
 /**
