@@ -109,7 +109,7 @@ ${XMP_TAIL}`,
     assert.equal(summary.state, 'completed');
     assert.equal(summary.counts.failed, 0);
     const expected = second ? 2 : 1;
-    assert.match(scan.stderr, new RegExp(`XMP: ${expected} named region\\(s\\) .* match detected faces`));
+    assert.match(scan.stderr, new RegExp(`XMP: ${expected} named region\\(s\\) .* match faces in the library`));
 
     const mine = await faces(named);
     const handed: ImportedNames[] = [];
