@@ -53,7 +53,7 @@ const CORRECTED_VALUE_BIT = FIELDS.reduce((s, f) => s + f.n, 0);
 if (CORRECTED_VALUE_BIT + 2 > 32) throw new Error('facet values do not fit one 32-bit mask');
 
 /** A growable typed array. */
-class Column<T extends Int32Array | Uint8Array | Uint16Array | Float64Array> {
+class Column<T extends Int32Array | Uint8Array | Uint16Array | Float32Array | Float64Array> {
   length = 0;
   constructor(
     public data: T,
@@ -72,6 +72,7 @@ class Column<T extends Int32Array | Uint8Array | Uint16Array | Float64Array> {
 const int32 = () => new Column(new Int32Array(1024), (n) => new Int32Array(n));
 const uint8 = () => new Column(new Uint8Array(1024), (n) => new Uint8Array(n));
 const uint16 = () => new Column(new Uint16Array(1024), (n) => new Uint16Array(n));
+const float32 = () => new Column(new Float32Array(1024), (n) => new Float32Array(n));
 const float64 = () => new Column(new Float64Array(1024), (n) => new Float64Array(n));
 
 /** The first index of `sorted` whose value is ≥ `value` (string order, as SQLite's BINARY collation). */
@@ -115,6 +116,11 @@ class Store {
   readonly code = uint16();
   readonly correctedBits = uint8();
   readonly confidence = ATTRIBUTES.map(float64);
+  /**
+   * The same rounded to float32, read first (half the bytes): rounding keeps order, so a float32 above
+   * (below) the rounded threshold is above (below) the threshold itself; only ties read the double.
+   */
+  readonly confidence32 = ATTRIBUTES.map(float32);
   /** Index into `people` + 1; 0 for none. */
   readonly person = int32();
   readonly people: number[] = [];
@@ -214,6 +220,7 @@ class Store {
     this.code.push(0);
     this.correctedBits.push(0);
     for (const c of this.confidence) c.push(0);
+    for (const c of this.confidence32) c.push(0);
     this.person.push(0);
     // A slot's faces are contiguous: its first face starts it.
     if (this.faceEnd.data[slot] !== f) this.faceStart.data[slot] = f;
@@ -230,6 +237,7 @@ class Store {
       code |= value << field.shift;
       const conf = face[6 + a] as number | null;
       (this.confidence[a] as Column<Float64Array>).data[f] = conf === null ? Number.NaN : conf;
+      (this.confidence32[a] as Column<Float32Array>).data[f] = conf === null ? Number.NaN : conf;
     });
     const corrected = face[5];
     if (corrected !== 0) code |= 1 << CORRECTED_SHIFT;
@@ -250,8 +258,12 @@ class Store {
   }
 }
 
-/** Per code: does a face pass the face conditions, and which facet values does it count for. */
+/** Per code: does a face pass the face conditions, and which facet values does it count for (cached per selection). */
+const tableCache = new Map<string, { passes: Uint8Array; counts: Uint32Array }>();
 function codeTables(filter: Filter): { passes: Uint8Array; counts: Uint32Array } {
+  const key = JSON.stringify([...ATTRIBUTES.map((a) => filter[FILTER_KEYS[a]] ?? []), filter.corrected ?? '']);
+  const cached = tableCache.get(key);
+  if (cached) return cached;
   const allowed = FIELDS.map((field) => {
     const values = filter[FILTER_KEYS[field.attribute]] as readonly string[] | undefined;
     if (!values || values.length === 0) return null;
@@ -260,36 +272,188 @@ function codeTables(filter: Filter): { passes: Uint8Array; counts: Uint32Array }
       code >= 1 && code <= field.n && values.includes(COLUMNS[field.attribute].labels[code - 1] as string) ? 1 : 0,
     );
   });
-  const passes = new Uint8Array(CODES);
-  const counts = new Uint32Array(CODES);
+  const passes = new Uint8Array(2 * CODES);
+  const counts = new Uint32Array(2 * CODES);
   const wanted = filter.corrected;
+  const values = new Int32Array(FIELDS.length);
   for (let code = 0; code < CODES; code++) {
     const isCorrected = (code >> CORRECTED_SHIFT) & 1;
     const correctedOk = !wanted || (wanted === 'corrected') === (isCorrected === 1);
     let failing = 0;
     let fails = 0;
-    const values = FIELDS.map((field, a) => {
+    for (let a = 0; a < FIELDS.length; a++) {
+      const field = FIELDS[a] as (typeof FIELDS)[0];
       const value = (code >> field.shift) & field.mask;
+      values[a] = value;
       const table = allowed[a];
       if (table && table[value] !== 1) {
         fails++;
         failing = a;
       }
-      return value;
-    });
+    }
     if (fails === 0 && correctedOk) passes[code] = 1;
     let bits = 0;
-    if (correctedOk) {
-      FIELDS.forEach((field, a) => {
+    if (correctedOk && fails <= 1) {
+      for (let a = 0; a < FIELDS.length; a++) {
+        const field = FIELDS[a] as (typeof FIELDS)[0];
         const value = values[a] as number;
-        if (value < 1 || value > field.n) return;
-        if (fails === 0 || (fails === 1 && failing === a)) bits |= 1 << (field.valueBit + value - 1);
-      });
+        if (value < 1 || value > field.n) continue;
+        if (fails === 0 || failing === a) bits |= 1 << (field.valueBit + value - 1);
+      }
     }
     if (fails === 0) bits |= 1 << (CORRECTED_VALUE_BIT + (isCorrected ? 0 : 1));
     counts[code] = bits >>> 0;
   }
-  return { passes, counts };
+  if (tableCache.size >= 32) tableCache.delete(tableCache.keys().next().value as string);
+  const tables = { passes, counts };
+  tableCache.set(key, tables);
+  return tables;
+}
+
+/** Set on a face's code when no facet counts it (the tables' upper half: passes nothing, counts nothing). */
+const EXCLUDED = CODES;
+
+interface Hidden {
+  index: number;
+  bit: number;
+  shift: number;
+  mask: number;
+  below: number;
+}
+
+/** LOWERED[(unconfident attributes as 4 bits) << CODE_BITS | code]: the code with those labels made U. */
+const LOWERED = (() => {
+  const table = new Uint16Array(16 * CODES);
+  for (let low = 0; low < 16; low++) {
+    for (let code = 0; code < CODES; code++) {
+      let k = code;
+      FIELDS.forEach((field, a) => {
+        if ((low & (1 << a)) !== 0 && ((k >> field.shift) & field.mask) !== 0)
+          k = (k & ~(field.mask << field.shift)) | (field.unconfident << field.shift);
+      });
+      table[low * CODES + code] = k;
+    }
+  }
+  return table;
+})();
+
+/** 1 when the confidence is below the threshold (or absent), else 0; float32 first, the double on a tie. */
+function below(conf32: Float32Array, conf: Float64Array, f: number, t32: number, t: number): number {
+  const c = conf32[f] as number;
+  return c === t32 ? +!((conf[f] as number) >= t) : +!(c >= t32);
+}
+
+/**
+ * The faces' codes under this request: below minConfidence a label becomes its attribute's U; a face
+ * of none of the filtered people, or uncertain on a hidden attribute, gets the EXCLUDED bit. Few
+ * branches (a threshold cuts the faces at random, so a branch on it would be mispredicted half the time).
+ */
+function effectiveCodes(s: Store, min: number | undefined, hide: readonly Hidden[], personOk: Uint8Array | null) {
+  const faces = s.facePhoto.length;
+  if (min === undefined && hide.length === 0 && personOk === null) return s.code.data;
+  const codes = s.code.data.slice(0, faces);
+  const c32 = s.confidence32.map((c) => c.data) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const c64 = s.confidence.map((c) => c.data) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  if (min !== undefined)
+    lowerUnconfident(codes, faces, c32[0], c32[1], c32[2], c32[3], c64[0], c64[1], c64[2], c64[3], min);
+  for (const h of hide) {
+    excludeUncertain(
+      codes,
+      faces,
+      s.code.data,
+      s.correctedBits.data,
+      c32[h.index] as Float32Array,
+      c64[h.index] as Float64Array,
+      h,
+    );
+  }
+  if (personOk) excludeOthers(codes, faces, s.person.data, personOk);
+  return codes;
+}
+
+function lowerUnconfident(
+  codes: Uint16Array,
+  faces: number,
+  a32: Float32Array,
+  b32: Float32Array,
+  c32: Float32Array,
+  d32: Float32Array,
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+  d: Float64Array,
+  min: number,
+): void {
+  const m32 = Math.fround(min);
+  for (let f = 0; f < faces; f++) {
+    const low =
+      below(a32, a, f, m32, min) |
+      (below(b32, b, f, m32, min) << 1) |
+      (below(c32, c, f, m32, min) << 2) |
+      (below(d32, d, f, m32, min) << 3);
+    const k = codes[f] as number;
+    codes[f] = (k & EXCLUDED) | (LOWERED[low * CODES + (k & (CODES - 1))] as number);
+  }
+}
+
+/** repositories/search.ts sureConditions: corrected, no value, or at least the threshold. */
+function excludeUncertain(
+  codes: Uint16Array,
+  faces: number,
+  raw: Uint16Array,
+  corrected: Uint8Array,
+  conf32: Float32Array,
+  conf: Float64Array,
+  h: Hidden,
+): void {
+  const t32 = Math.fround(h.below);
+  for (let f = 0; f < faces; f++) {
+    const hasValue = +((((raw[f] as number) >> h.shift) & h.mask) !== 0);
+    const uncorrected = +(((corrected[f] as number) & h.bit) === 0);
+    const uncertain = below(conf32, conf, f, t32, h.below) & hasValue & uncorrected;
+    codes[f] = (codes[f] as number) | (uncertain * EXCLUDED);
+  }
+}
+
+function excludeOthers(codes: Uint16Array, faces: number, person: Int32Array, personOk: Uint8Array): void {
+  for (let f = 0; f < faces; f++)
+    codes[f] = (codes[f] as number) | ((1 - (personOk[person[f] as number] as number)) * EXCLUDED);
+}
+
+/** By face: per slot the faces passing the face conditions, per code the faces on photos passing the photo ones. */
+function countFaces(
+  codes: Uint16Array,
+  faces: number,
+  facePhoto: Int32Array,
+  photoOk: Uint8Array,
+  passes: Uint8Array,
+  weight: Int32Array,
+  perCode: Float64Array,
+): void {
+  for (let f = 0; f < faces; f++) {
+    const k = codes[f] as number;
+    const p = facePhoto[f] as number;
+    weight[p] = (weight[p] as number) + (passes[k] as number);
+    if (photoOk[p] === 1) perCode[k] = (perCode[k] as number) + 1;
+  }
+}
+
+/** By photo: per slot whether a face passes the face conditions, and the facet values its faces count for. */
+function collectPhotos(
+  codes: Uint16Array,
+  faces: number,
+  facePhoto: Int32Array,
+  passes: Uint8Array,
+  counts: Uint32Array,
+  weight: Int32Array,
+  photoBits: Uint32Array,
+): void {
+  for (let f = 0; f < faces; f++) {
+    const k = codes[f] as number;
+    const p = facePhoto[f] as number;
+    photoBits[p] = (photoBits[p] as number) | (counts[k] as number);
+    weight[p] = (weight[p] as number) | (passes[k] as number);
+  }
 }
 
 /** Which filter keys the index answers: all of Filter's (a key added later goes to SQL until it does). */
@@ -430,56 +594,21 @@ export class FacetIndex {
 
     // Faces no facet counts: not one of the filtered people, or uncertain where the filter hides that.
     const personOk = filter.people?.length ? this.personTable(s, filter.people) : null;
-    const person = s.person.data;
     const hide = this.hiddenUncertain(filter);
-    const correctedBits = s.correctedBits.data;
-    const min = filter.minConfidence;
-    const conf = s.confidence.map((c) => c.data);
-    const [c0, c1, c2, c3] = conf as [Float64Array, Float64Array, Float64Array, Float64Array];
-    const [f0, f1, f2, f3] = FIELDS as [(typeof FIELDS)[0], (typeof FIELDS)[0], (typeof FIELDS)[0], (typeof FIELDS)[0]];
     const hasFaceConditions =
       ATTRIBUTES.some((a) => (filter[FILTER_KEYS[a]]?.length ?? 0) > 0) ||
       !!filter.corrected ||
       hide.length > 0 ||
       personOk !== null;
-
-    /** The face's code under minConfidence, or -1 when no facet counts it. */
-    const faceCode = (f: number): number => {
-      if (personOk && personOk[person[f] as number] !== 1) return -1;
-      let k = code[f] as number;
-      for (const h of hide) {
-        if (((correctedBits[f] as number) & h.bit) !== 0) continue;
-        if (((k >> h.shift) & h.mask) === 0) continue;
-        if (!(((conf[h.index] as Float64Array)[f] as number) >= h.below)) return -1;
-      }
-      if (min !== undefined) {
-        // A label below minConfidence becomes its attribute's U.
-        if (!((c0[f] as number) >= min) && ((k >> f0.shift) & f0.mask) !== 0)
-          k = (k & ~(f0.mask << f0.shift)) | (f0.unconfident << f0.shift);
-        if (!((c1[f] as number) >= min) && ((k >> f1.shift) & f1.mask) !== 0)
-          k = (k & ~(f1.mask << f1.shift)) | (f1.unconfident << f1.shift);
-        if (!((c2[f] as number) >= min) && ((k >> f2.shift) & f2.mask) !== 0)
-          k = (k & ~(f2.mask << f2.shift)) | (f2.unconfident << f2.shift);
-        if (!((c3[f] as number) >= min) && ((k >> f3.shift) & f3.mask) !== 0)
-          k = (k & ~(f3.mask << f3.shift)) | (f3.unconfident << f3.shift);
-      }
-      return k;
-    };
-    const simple = personOk === null && hide.length === 0 && min === undefined;
+    const codes = effectiveCodes(s, filter.minConfidence, hide, personOk);
 
     const valueCounts = new Float64Array(CORRECTED_VALUE_BIT + 2);
     /** Per slot: faces passing the face conditions (faces), or 1 when one does (photos). */
     const weight = new Int32Array(slots);
     let total = 0;
     if (target === 'faces') {
-      const perCode = new Float64Array(CODES);
-      for (let f = 0; f < faces; f++) {
-        const k = simple ? (code[f] as number) : faceCode(f);
-        if (k < 0) continue;
-        const p = facePhoto[f] as number;
-        weight[p] = (weight[p] as number) + (passes[k] as number);
-        if (photoOk[p] === 1) perCode[k] = (perCode[k] as number) + 1;
-      }
+      const perCode = new Float64Array(2 * CODES);
+      countFaces(codes, faces, facePhoto, photoOk, passes, weight, perCode);
       for (let k = 0; k < CODES; k++) {
         const n = perCode[k] as number;
         if (n === 0) continue;
@@ -491,13 +620,7 @@ export class FacetIndex {
       }
     } else {
       const photoBits = new Uint32Array(slots);
-      for (let f = 0; f < faces; f++) {
-        const k = simple ? (code[f] as number) : faceCode(f);
-        if (k < 0) continue;
-        const p = facePhoto[f] as number;
-        photoBits[p] = (photoBits[p] as number) | (counts[k] as number);
-        weight[p] = (weight[p] as number) | (passes[k] as number);
-      }
+      collectPhotos(codes, faces, facePhoto, passes, counts, weight, photoBits);
       if (!hasFaceConditions) weight.fill(1);
       for (let p = 0; p < slots; p++) {
         if (photoOk[p] !== 1) continue;
@@ -573,7 +696,7 @@ export class FacetIndex {
   }
 
   /** repositories/search.ts sureConditions: per hidden attribute, where its code and confidence are. */
-  private hiddenUncertain(filter: Filter) {
+  private hiddenUncertain(filter: Filter): Hidden[] {
     const hide = [...new Set<Attribute>(filter.hideUncertain ?? [])];
     if (hide.length === 0) return [];
     const thresholds = uncertainThresholds();

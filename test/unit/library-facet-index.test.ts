@@ -127,6 +127,8 @@ describe('facet index', () => {
       { emotions: ['surprise'] },
       { people: people.slice(0, 2) },
       { hideUncertain: ['gender', 'emotion'], minConfidence: 0.3 },
+      { emotions: [...EMOTIONS], minConfidence: 0.3 },
+      { genders: [...GENDERS], minConfidence: 0.6, hideUncertain: ['gender'] },
     ];
     for (let i = 0; i < 30; i++) filters.push(randomFilter());
     for (const filter of filters) {
@@ -211,6 +213,18 @@ describe('facet index', () => {
             .prepare<[number], { path: string }>('SELECT path FROM photos WHERE id = ?')
             .get(photoIds[301] as number) as { path: string };
           catalog.recordFailure({ path: row.path, size: 3, mtimeMs: 2 }, null, 'error', 'cannot decode');
+        },
+      ],
+      [
+        'confidences a hair either side of a threshold (equal as float32)',
+        () => {
+          // Written directly: the index must compare the doubles where float32 cannot tell them apart.
+          const set = library.db.prepare<[number, number, number]>(
+            'UPDATE faces SET emotion_conf = ?, gender_conf = ? WHERE id = ?',
+          );
+          set.run(0.3 + 1e-12, 0.6 - 1e-12, faceOf(11));
+          set.run(0.3 - 1e-12, 0.6 + 1e-12, faceOf(12));
+          set.run(0.3, 0.6, faceOf(13));
         },
       ],
     ];
