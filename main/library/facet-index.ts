@@ -571,7 +571,6 @@ export class FacetIndex {
     const slots = s.photoId.length;
     const faces = s.facePhoto.length;
     const facePhoto = s.facePhoto.data;
-    const code = s.code.data;
     const live = s.photoLive.data;
 
     // Photo conditions per slot (dropped slots fail them all).
