@@ -321,8 +321,13 @@ interface Hidden {
   below: number;
 }
 
-/** LOWERED[(unconfident attributes as 4 bits) << CODE_BITS | code]: the code with those labels made U. */
-const LOWERED = (() => {
+/**
+ * lowered()[(unconfident attributes as 4 bits) · CODES + code]: the code with those labels made U (made on
+ * first use: not every process that loads this file counts facets).
+ */
+let loweredTable: Uint16Array | null = null;
+const lowered = (): Uint16Array => (loweredTable ??= makeLowered());
+function makeLowered(): Uint16Array {
   const table = new Uint16Array(16 * CODES);
   for (let low = 0; low < 16; low++) {
     for (let code = 0; code < CODES; code++) {
@@ -335,7 +340,7 @@ const LOWERED = (() => {
     }
   }
   return table;
-})();
+}
 
 /** 1 when the confidence is below the threshold (or absent), else 0; float32 first, the double on a tie. */
 function below(conf32: Float32Array, conf: Float64Array, f: number, t32: number, t: number): number {
@@ -385,6 +390,7 @@ function lowerUnconfident(
   min: number,
 ): void {
   const m32 = Math.fround(min);
+  const table = lowered();
   for (let f = 0; f < faces; f++) {
     const low =
       below(a32, a, f, m32, min) |
@@ -392,7 +398,7 @@ function lowerUnconfident(
       (below(c32, c, f, m32, min) << 2) |
       (below(d32, d, f, m32, min) << 3);
     const k = codes[f] as number;
-    codes[f] = (k & EXCLUDED) | (LOWERED[low * CODES + (k & (CODES - 1))] as number);
+    codes[f] = (k & EXCLUDED) | (table[low * CODES + (k & (CODES - 1))] as number);
   }
 }
 
