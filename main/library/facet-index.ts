@@ -165,7 +165,8 @@ class Store {
     return this.facePhoto.length - this.deadFaces;
   }
 
-  private addDates(sortDates: readonly string[]): void {
+  /** Ranks the dates not seen before among the known ones. */
+  addDates(sortDates: readonly string[]): void {
     const fresh = sortDates.filter((d) => !this.dateRank.has(d));
     if (fresh.length === 0) return;
     const old = this.dates;
@@ -353,7 +354,8 @@ function below(conf32: Float32Array, conf: Float64Array, f: number, t32: number,
  * of none of the filtered people, or uncertain on a hidden attribute, gets the EXCLUDED bit. Few
  * branches (a threshold cuts the faces at random, so a branch on it would be mispredicted half the time).
  */
-function effectiveCodes(s: Store, min: number | undefined, hide: readonly Hidden[], personOk: Uint8Array | null) {
+function effectiveCodes(s: Store, min: number | undefined, hidden: readonly Hidden[], personOk: Uint8Array | null) {
+  let hide = hidden;
   const faces = s.facePhoto.length;
   if (min === undefined && hide.length === 0 && personOk === null) return s.code.data;
   const codes = s.code.data.slice(0, faces);
@@ -361,6 +363,10 @@ function effectiveCodes(s: Store, min: number | undefined, hide: readonly Hidden
   const c64 = s.confidence.map((c) => c.data) as [Float64Array, Float64Array, Float64Array, Float64Array];
   if (min !== undefined)
     lowerUnconfident(codes, faces, c32[0], c32[1], c32[2], c32[3], c64[0], c64[1], c64[2], c64[3], min);
+  if (hide.length > 1) {
+    excludeUncertainOfAll(codes, faces, s.code.data, s.correctedBits.data, c32, c64, hide);
+    hide = [];
+  }
   for (const h of hide) {
     excludeUncertain(
       codes,
@@ -417,6 +423,41 @@ function excludeUncertain(
     const hasValue = +((((raw[f] as number) >> h.shift) & h.mask) !== 0);
     const uncorrected = +(((corrected[f] as number) & h.bit) === 0);
     const uncertain = below(conf32, conf, f, t32, h.below) & hasValue & uncorrected;
+    codes[f] = (codes[f] as number) | (uncertain * EXCLUDED);
+  }
+}
+
+/** excludeUncertain for several attributes in one pass (each pass reads the codes and corrections again). */
+function excludeUncertainOfAll(
+  codes: Uint16Array,
+  faces: number,
+  raw: Uint16Array,
+  corrected: Uint8Array,
+  c32: readonly Float32Array[],
+  c64: readonly Float64Array[],
+  hide: readonly Hidden[],
+): void {
+  // Per attribute (ATTRIBUTES order): 1 when hidden; a threshold no confidence is below when not.
+  const on = [0, 0, 0, 0];
+  const t = [0, 0, 0, 0];
+  for (const h of hide) {
+    on[h.index] = 1;
+    t[h.index] = h.below;
+  }
+  const [a32, b32, c32_, d32] = c32 as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [a, b, c, d] = c64 as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const [f0, f1, f2, f3] = FIELDS as [(typeof FIELDS)[0], (typeof FIELDS)[0], (typeof FIELDS)[0], (typeof FIELDS)[0]];
+  const [e0, e1, e2, e3] = on as [number, number, number, number];
+  const [t0, t1, t2, t3] = t as [number, number, number, number];
+  const [u0, u1, u2, u3] = [Math.fround(t0), Math.fround(t1), Math.fround(t2), Math.fround(t3)];
+  for (let f = 0; f < faces; f++) {
+    const r = raw[f] as number;
+    const open = ~(corrected[f] as number); // bit per uncorrected attribute
+    const uncertain =
+      (e0 & (open & 1) & +(((r >> f0.shift) & f0.mask) !== 0) & below(a32, a, f, u0, t0)) |
+      (e1 & ((open >> 1) & 1) & +(((r >> f1.shift) & f1.mask) !== 0) & below(b32, b, f, u1, t1)) |
+      (e2 & ((open >> 2) & 1) & +(((r >> f2.shift) & f2.mask) !== 0) & below(c32_, c, f, u2, t2)) |
+      (e3 & ((open >> 3) & 1) & +(((r >> f3.shift) & f3.mask) !== 0) & below(d32, d, f, u3, t3));
     codes[f] = (codes[f] as number) | (uncertain * EXCLUDED);
   }
 }
@@ -562,7 +603,10 @@ export class FacetIndex {
     this.repository.read(() => {
       const upTo = this.repository.lastChange();
       const ids = this.repository.changedSince(this.seq);
-      for (const id of ids) store.update(id, this.repository.visiblePhoto(id), this.repository.facesOf(id));
+      const rows = ids.map((id) => [id, this.repository.visiblePhoto(id), this.repository.facesOf(id)] as const);
+      // New dates ranked in one sort, not one per photo (a scan brings many).
+      store.addDates(rows.flatMap(([, row]) => (row ? [row[2]] : [])));
+      for (const [id, row, faces] of rows) store.update(id, row, faces);
       this.seq = upTo;
       this.builtVersion = this.repository.version();
       this.lastUpdatedPhotos = ids.length;
