@@ -397,7 +397,7 @@ function table(r: Report): string {
   if (r.facetCounts) {
     const fc = r.facetCounts;
     lines.push(
-      `facet counts over ${fc.faces.toLocaleString('en')} faces in ${fc.photos.toLocaleString('en')} photos (written in ${fc.buildSeconds.toFixed(0)} s): slowest ${fc.maxMs.toFixed(1)} ms from the facet index (read once in ${f0(fc.indexBuildMs)} ms), ${f0(fc.sqlMaxMs)} ms by SQL; \`facets stats\` ${f0(fc.statsCliMs)} ms (whole CLI process)`,
+      `facet counts over ${fc.faces.toLocaleString('en')} faces in ${fc.photos.toLocaleString('en')} photos (written in ${fc.buildSeconds.toFixed(0)} s): slowest ${fc.maxMs.toFixed(1)} ms from the facet index (read once in ${f0(fc.indexBuildMs)} ms; the request right after a correction ${fc.afterEditMs.toFixed(1)} ms), ${f0(fc.sqlMaxMs)} ms by SQL; \`facets stats\` ${f0(fc.statsCliMs)} ms (whole CLI process)`,
     );
     for (const p of fc.perFilter) {
       lines.push(

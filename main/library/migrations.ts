@@ -316,6 +316,83 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rejected_faces_photo ON rejected_faces (photo_id);
     `,
   },
+  {
+    version: 7,
+    name: 'facet index changes',
+    sql: `
+      -- [Note: facet index changes] Which photos changed, for the in-memory facet index: one row per photo
+      -- with the sequence number of its latest change (so the table never outgrows the photos; an upsert,
+      -- not OR REPLACE, which an outer statement's conflict clause would override). Every
+      -- write the index reads (photos, faces' shown values, who a face is) marks its photo here, whatever
+      -- code or connection makes it; the index re-reads only those photos.
+      CREATE TABLE facet_changes (
+        photo_id INTEGER PRIMARY KEY,
+        seq      INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX facet_changes_seq ON facet_changes (seq);
+      CREATE TRIGGER facet_changes_photo_added AFTER INSERT ON photos
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT NEW.id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_photo_changed
+        AFTER UPDATE OF status, missing_since, sort_date, face_count, folder ON photos
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT NEW.id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_photo_deleted AFTER DELETE ON photos
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT OLD.id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_face_added AFTER INSERT ON faces
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT NEW.photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_face_changed
+        AFTER UPDATE OF photo_id, age_group, gender, ethnicity, emotion, corrected, age_group_conf, gender_conf,
+          ethnicity_conf, emotion_conf, photo_visible ON faces
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT OLD.photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT NEW.photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_face_deleted AFTER DELETE ON faces
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT OLD.photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 WHERE true
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_person_added AFTER INSERT ON face_people
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 FROM faces WHERE id = NEW.face_id
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_person_changed AFTER UPDATE OF face_id, person_id ON face_people
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 FROM faces
+         WHERE id IN (OLD.face_id, NEW.face_id)
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+      CREATE TRIGGER facet_changes_person_removed AFTER DELETE ON face_people
+      BEGIN
+        INSERT INTO facet_changes (photo_id, seq)
+        SELECT photo_id, coalesce((SELECT max(seq) FROM facet_changes), 0) + 1 FROM faces WHERE id = OLD.face_id
+        ON CONFLICT (photo_id) DO UPDATE SET seq = excluded.seq;
+      END;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database, each in its own transaction. */
