@@ -78,8 +78,11 @@ describe('face management in a real library', { timeout: TIMEOUT }, () => {
     assert.equal(rejected.faceId, target.id);
     assert.equal(rejected.name, 'Anna');
     const gone = (when: string) => {
-      assert.equal(library.catalog.faces.byId(target.id), undefined, `${when}: no face row`);
-      assert.ok(!allFaceIds().includes(target.id), `${when}: not in face queries`);
+      // A re-analysis replaces the photo's face rows, and SQLite may give a new row the id a deleted one
+      // had (the largest rowid is reused): the rejected face is gone if no row with its id is it.
+      const sameId = library.catalog.faces.byId(target.id);
+      if (sameId) assert.ok(iou(box(sameId), box(target)) <= 0.5, `${when}: no face row (its id is another face's)`);
+      else assert.ok(!allFaceIds().includes(target.id), `${when}: not in face queries`);
       assert.equal(allFaceIds().length, totalBefore - 1, `${when}: one face fewer`);
       assert.equal(photoOf(file).face_count, before.length - 1, `${when}: the photo's face count`);
       const detail = library.queries.photoDetail(photoOf(file).id);
