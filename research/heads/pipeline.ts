@@ -98,6 +98,11 @@ export interface PipelineOptions {
    * MTCNN, then the template), so sets framed differently from the training set score fairly.
    */
   devFraming?: FramingName;
+  /**
+   * Per training set (by folder name), a framing other than `framing`: e.g. UTKFace's crops framed as
+   * the engine frames faces at run time (`align-fairface`) next to FairFace's own crops (`fairface`).
+   */
+  trainFramings?: Readonly<Record<string, FramingName>>;
   flip: FlipMode;
   /**
    * Average each face's features with its mirror image's at run time (default: unless flip is 'none').
@@ -184,6 +189,7 @@ async function loadSets(
   limit: number,
   flip: FlipMode,
   framing: FramingName = options.framing,
+  framingOf: Readonly<Record<string, FramingName>> = {},
 ): Promise<{ sets: LoadedSet[]; tasks: HeadTask[] }> {
   const loaded: {
     name: string;
@@ -194,7 +200,7 @@ async function loadSets(
   for (const folder of folders) {
     if (!existsSync(folder)) throw new Error(`${folder} does not exist`);
     const name = path.basename(folder);
-    const { root, samples, tables } = await embedSet(models, folder, options.networks, framing, {
+    const { root, samples, tables } = await embedSet(models, folder, options.networks, framingOf[name] ?? framing, {
       limit,
       ...(options.progress ? { progress: options.progress(`embedding ${name}`) } : {}),
     });
@@ -342,7 +348,15 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
   const timings: Record<string, number> = {};
   const clock = () => performance.now();
   let t0 = clock();
-  const trainLoaded = await loadSets(models, options.trainSets, options, options.maxPerSet, options.flip);
+  const trainLoaded = await loadSets(
+    models,
+    options.trainSets,
+    options,
+    options.maxPerSet,
+    options.flip,
+    options.framing,
+    options.trainFramings,
+  );
   const devLoaded = await loadDevSets(models, options);
   timings['embeddings (cached where present)'] = (clock() - t0) / 1000;
   const tasks = trainLoaded.tasks;
@@ -610,7 +624,14 @@ export async function runPipeline(models: ModelStore, options: PipelineOptions):
     },
     data: {
       train: Object.fromEntries(
-        trainLoaded.sets.map((s) => [s.name, { samples: s.data.n, labels: classCounts(s.data) }]),
+        trainLoaded.sets.map((s) => [
+          s.name,
+          {
+            samples: s.data.n,
+            labels: classCounts(s.data),
+            framing: options.trainFramings?.[s.name] ?? options.framing,
+          },
+        ]),
       ),
       dev: Object.fromEntries(devSets.map((s) => [s.name, { samples: s.data.n }])),
     },

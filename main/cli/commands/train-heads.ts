@@ -135,6 +135,8 @@ export const trainHeadsCommand: Command = {
     '                     align-utkface, align-fairface (MTCNN + alignment to that template)',
     '--dev-framing <f>    framing of the dev sets (default: --framing): align-fairface scores heads trained',
     '                     on fairface crops on faces framed as the engine frames them',
+    '--train-framing s=f  a training set framed otherwise than --framing, by folder name (comma-separated):',
+    '                     utkface-train=align-fairface frames UTKFace crops as the engine frames faces',
     '--no-runtime-flip    the engine embeds the face alone, not also its mirror image (half the cost)',
     '--recipe shipped     the heads committed in models/shipped (FairFace only, CC BY 4.0): retrain them from',
     '                     ../shared and install them there; with --check, rebuild the ONNX file and compare it',
@@ -196,6 +198,7 @@ export const trainHeadsCommand: Command = {
         calibrate: { type: 'boolean', default: false },
         'dev-framing': { type: 'string' },
         'no-runtime-flip': { type: 'boolean', default: false },
+        'train-framing': { type: 'string' },
       },
     });
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -314,6 +317,16 @@ export const trainHeadsCommand: Command = {
       if (devFraming !== undefined && !isFramingName(devFraming)) {
         throw new Error(`--dev-framing must be one of ${Object.keys(FRAMINGS).join(', ')}`);
       }
+      const trainFramings: Record<string, FramingName> = {};
+      for (const pair of values['train-framing']?.split(',') ?? []) {
+        const [set, f] = pair.split('=');
+        if (!set || f === undefined || !isFramingName(f)) {
+          throw new Error(
+            `--train-framing takes set=framing pairs, framing one of ${Object.keys(FRAMINGS).join(', ')}`,
+          );
+        }
+        trainFramings[set] = f;
+      }
       const flip = (values.flip ?? DEFAULT_PIPELINE.flip) as FlipMode;
       if (!['augment', 'average', 'none'].includes(flip)) throw new Error('--flip must be augment, average or none');
       const weighting = (values.weighting ?? DEFAULT_TRAIN.weighting) as Weighting;
@@ -328,6 +341,7 @@ export const trainHeadsCommand: Command = {
         networks,
         framing: framing as FramingName,
         ...(devFraming ? { devFraming } : {}),
+        trainFramings,
         flip,
         ...(values['no-runtime-flip'] ? { runtimeFlip: false } : {}),
         train: {
