@@ -14,6 +14,7 @@ export const analyzerFlags = {
     assign: { type: 'string' },
     crop: { type: 'string' },
     'no-close-ups': { type: 'boolean', default: false },
+    'no-mirror': { type: 'boolean', default: false },
   },
   help: [
     '--max-side <px>     longest side analysed (default 1280; larger photos are shrunk on load)',
@@ -27,6 +28,7 @@ export const analyzerFlags = {
     '                    fairface), with a margin factor',
     '--no-close-ups      where no face is found, do not look again in the photo mirror-extended at its',
     '                    borders (the pass that finds faces cut by a tight crop or a close-up)',
+    '--no-mirror         do not also run the emotion networks on the mirrored face (test-time mirroring)',
   ],
 } as const;
 
@@ -43,6 +45,7 @@ export function analyzerOptionsFrom(values: Values): Partial<AnalyzerOptions> {
   if (typeof values['max-side'] === 'string') options.decode!.maxSide = number('max-side', values['max-side']);
   if (values.greyscale === true) options.decode!.greyscale = true;
   if (values['no-close-ups'] === true) options.closeUps = false;
+  if (values['no-mirror'] === true) options.mirror = false;
   if (typeof values['min-face'] === 'string') options.detection!.minFaceSize = number('min-face', values['min-face']);
   if (typeof values.thresholds === 'string') {
     const t = values.thresholds.split(',').map((v) => number('thresholds', v));

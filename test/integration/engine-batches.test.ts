@@ -2,7 +2,8 @@
  * The speed changes keep the numbers: embeddings cut into runs of EMBED_BATCH faces equal those of
  * one face per run (each row is its own face's, in order), and a grey network's crop taken in colour
  * then turned to luma equals the crop of the grey photo to within toGrey's rounding. Real models, a
- * photo shipped in a dependency (face-api's demo, 5 faces).
+ * photo shipped in a dependency (face-api's demo, 5 faces). Test-time mirroring gives the mean of the
+ * network's estimates of the face and of the same face in the photo mirrored.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { FaceAnalyzer } from '../../main/engine/analyzer.js';
 import { EMBED_BATCH, embedFaces } from '../../main/engine/attributes/heads.js';
 import { NETWORKS } from '../../main/engine/attributes/networks.js';
 import { decodeForAnalysis } from '../../main/engine/image/decode.js';
-import { AreaSampler, toGrey } from '../../main/engine/image/resample.js';
+import { AreaSampler, type PixelImage, toGrey } from '../../main/engine/image/resample.js';
 import { ROOT } from '../helpers/cli.js';
 
 const PHOTO = path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample5.jpg');
@@ -63,4 +64,54 @@ describe('attribute batches', () => {
       }
     }
   });
+
+  test('test-time mirroring averages the estimates of the face and of the mirrored photo', async () => {
+    const image = await decodeForAnalysis(PHOTO);
+    const sampler = new AreaSampler(image);
+    const faces = await analyzer.detector.detect(image, sampler);
+    const mirroredImage = mirrorImage(image);
+    const mirroredSampler = new AreaSampler(mirroredImage);
+    // Box crops: the mirrored photo's crop is then exactly the mirrored crop (an aligned crop would also
+    // swap which eye is which).
+    const boxed = faces.map((f) => ({ ...f, landmarks: [] }));
+    const mirroredFaces = boxed.map((f) => ({
+      ...f,
+      box: { ...f.box, x1: image.width - f.box.x2, x2: image.width - f.box.x1 },
+    }));
+    const withMirror = new FaceAnalyzer(analyzer.models, { mirror: true });
+    const without = new FaceAnalyzer(analyzer.models, { mirror: false });
+    for (const name of ['emotion', 'faceapi-expression']) {
+      const network = NETWORKS[name];
+      assert.ok(network?.mirror, `${name} is mirrored at run time`);
+      const both = await withMirror.runNetwork(network, sampler, boxed);
+      const plain = await without.runNetwork(network, sampler, boxed);
+      const mirror = await without.runNetwork(network, mirroredSampler, mirroredFaces);
+      let moved = 0;
+      for (const [i, b] of both.entries()) {
+        const [p, m, e] = [plain[i]?.emotion, mirror[i]?.emotion, b.emotion];
+        assert.ok(p && m && e);
+        assert.equal(e.model.name, network.model, 'the estimate names the one network');
+        for (const [label, v] of Object.entries(e.probabilities)) {
+          const key = label as keyof typeof p.probabilities;
+          const mean = (p.probabilities[key] + m.probabilities[key]) / 2;
+          assert.ok(Math.abs(v - mean) < 1e-3, `${name} face ${i} ${label}: ${v} vs mean ${mean}`);
+          moved = Math.max(moved, Math.abs(v - p.probabilities[key]));
+        }
+      }
+      assert.ok(moved > 1e-3, `${name}: mirroring changed some estimate (by up to ${moved})`);
+    }
+  });
 });
+
+function mirrorImage(image: PixelImage): PixelImage {
+  const { width, height, channels } = image;
+  const data = new Uint8Array(image.data.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        data[(y * width + x) * channels + c] = image.data[(y * width + (width - 1 - x)) * channels + c] as number;
+      }
+    }
+  }
+  return { ...image, data };
+}

@@ -8,10 +8,10 @@ import {
   type HeadsEntry,
   headsAttributes,
   measuredAssignment,
-  mirrorCrops,
   readHeadsManifest,
   shippedHeadsDir,
 } from '../../main/engine/attributes/heads.js';
+import { mirrorCrops } from '../../main/engine/faces/crop.js';
 import { installHeads, revertHeads } from '../../main/learning/store.js';
 
 const ref = { name: 'm', version: '1' };

@@ -16,7 +16,7 @@ import '../no-telemetry.js'; // before any session: [Note: onnxruntime telemetry
 import ort from 'onnxruntime-node';
 import { appDataDir, modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';
-import { type CropRecipe, cropFace } from '../faces/crop.js';
+import { type CropRecipe, cropFace, mirrorCrops } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
 import type { ModelStore } from '../sessions.js';
 import {
@@ -249,24 +249,6 @@ export function withTemperature(p: ArrayLike<number>, temperature: number): Floa
   }
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / total;
   return out;
-}
-
-/** Horizontally mirrors `count` NHWC crops of size × size × channels in place. */
-export function mirrorCrops(data: Float32Array, count: number, size: number, channels: number): void {
-  for (let n = 0; n < count; n++) {
-    for (let y = 0; y < size; y++) {
-      const row = (n * size + y) * size * channels;
-      for (let x = 0; x < size >> 1; x++) {
-        const a = row + x * channels;
-        const b = row + (size - 1 - x) * channels;
-        for (let c = 0; c < channels; c++) {
-          const t = data[a + c] as number;
-          data[a + c] = data[b + c] as number;
-          data[b + c] = t;
-        }
-      }
-    }
-  }
 }
 
 /**

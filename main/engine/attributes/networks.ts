@@ -76,6 +76,11 @@ export interface AttributeNetwork {
    * UTKFace or FER2013 crops do best on faces aligned to those sets' own framing (TEMPLATES).
    */
   recipe: CropRecipe;
+  /**
+   * Also run the mirrored crop and average the two estimates (test-time mirroring), where
+   * `scripts/emotion-variants.ts` measured it better on every dev set (models/README.md, "Emotion").
+   */
+  mirror?: boolean;
   /** What this network can estimate. */
   provides: readonly (keyof Attributes)[];
   /**
@@ -200,6 +205,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     // Human feeds luma in 0..1 mapped to −1..1.
     pixel: (v) => (v / 255 - 0.5) * 2,
     recipe: { method: 'align', margin: 1, template: 'fer' },
+    mirror: true,
     provides: ['emotion'],
     decode(outputs, i, model) {
       return { emotion: { ...argmaxLabel(EMOTIONS, row(outputs, 'Identity:0', i)), model } };
@@ -231,7 +237,10 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
     size: 112,
     grey: false,
     pixel: (v) => v,
-    recipe: { method: 'align', margin: 1, template: 'fer' },
+    // FairFace's wider framing, not FER's: better on every source of emotion-photos-dev with mirroring
+    // (models/README.md, "Emotion"); FER2013's crops carry no landmarks, so they are unaffected.
+    recipe: { method: 'align', margin: 1, template: 'fairface' },
+    mirror: true,
     provides: ['emotion'],
     decode(outputs, i, model) {
       // face-api's order: neutral, happy, sad, angry, fearful, disgusted, surprised.

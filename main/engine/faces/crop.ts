@@ -97,3 +97,21 @@ export function cropFace(
 ): void {
   sampler.warp(cropTransform(face, recipe, size), size, size, out, offset, transform);
 }
+
+/** Horizontally mirrors `count` NHWC crops of size × size × channels in place. */
+export function mirrorCrops(data: Float32Array, count: number, size: number, channels: number): void {
+  for (let n = 0; n < count; n++) {
+    for (let y = 0; y < size; y++) {
+      const row = (n * size + y) * size * channels;
+      for (let x = 0; x < size >> 1; x++) {
+        const a = row + x * channels;
+        const b = row + (size - 1 - x) * channels;
+        for (let c = 0; c < channels; c++) {
+          const t = data[a + c] as number;
+          data[a + c] = data[b + c] as number;
+          data[b + c] = t;
+        }
+      }
+    }
+  }
+}
