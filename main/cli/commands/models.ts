@@ -6,6 +6,7 @@ import { sha256File } from '../../../models/build/sources.js';
 import { DEFAULT_ASSIGNMENT } from '../../engine/analyzer.js';
 import { networkCalibration } from '../../engine/attributes/calibration.js';
 import type { EstimatedAttribute } from '../../engine/attributes/ensemble.js';
+import { NETWORKS } from '../../engine/attributes/networks.js';
 import {
   activeHeadsDir,
   headsDir,
@@ -80,7 +81,10 @@ function servingLines(heads: readonly HeadsReport[]): string[] {
     if (!d) {
       const c = served ? networkCalibration(attribute as EstimatedAttribute, served) : undefined;
       const why = c ? `, calibrated: temperature ${c.temperature}, unsure below ${c.uncertainBelow}` : '';
-      return `${attribute.padEnd(10)} ${served ?? 'none'} (the default networks, chosen by the worst dev set in models/README.md${why})`;
+      const mirrored = (served ?? '').split('+').every((n: string) => NETWORKS[n]?.mirror)
+        ? ', each also on the mirrored face'
+        : '';
+      return `${attribute.padEnd(10)} ${served ?? 'none'} (the default networks${mirrored}, chosen by the worst dev set in models/README.md${why})`;
     }
     const chosen = d.candidates[d.choice] as { accuracy?: number; mean?: number } | undefined;
     const def = d.candidates[`default:${DEFAULT_ASSIGNMENT[attribute as keyof typeof DEFAULT_ASSIGNMENT]}`] as
