@@ -4,12 +4,12 @@
  */
 import ort from 'onnxruntime-node';
 import { calibrateEstimate } from './attributes/calibration.js';
-import { type EstimatedAttribute, combineEstimates } from './attributes/ensemble.js';
+import { type EstimatedAttribute, combineEstimates, isEstimated } from './attributes/ensemble.js';
 import { HEADS_NETWORK, HEADS_PROVIDES, measuredAssignment, runHeads } from './attributes/heads.js';
 import { identitySpec, identityVectors, identityWithin } from './attributes/identity.js';
 import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from './attributes/networks.js';
 import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
-import { type CropRecipe, cropFace, mirrorCrops } from './faces/crop.js';
+import { type CropRecipe, appendMirrored, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
 import { AreaSampler, type PixelImage } from './image/resample.js';
 import type { ModelEntry } from './manifest.js';
@@ -396,10 +396,7 @@ export class FaceAnalyzer {
           cropFace(sampler, f, recipeFor(f), network.size, input, i * per, network.pixel);
         }
       });
-      if (mirrored) {
-        input.copyWithin(per * n, 0, per * n);
-        mirrorCrops(input.subarray(per * n), n, network.size, channels);
-      }
+      if (mirrored) appendMirrored(input, n, network.size, channels);
       const outputs = await loaded.session.run({
         [loaded.entry.input.name]: new ort.Tensor('float32', input, [n * copies, network.size, network.size, channels]),
       });
@@ -472,8 +469,7 @@ function greyCrop(
  */
 function mirrorAverage(network: AttributeNetwork, plain: Attributes, mirror: Attributes, ref: ModelRef): Attributes {
   const out: Attributes = { ...plain };
-  for (const attribute of network.provides) {
-    if (attribute !== 'age' && attribute !== 'gender' && attribute !== 'ethnicity' && attribute !== 'emotion') continue;
+  for (const attribute of network.provides.filter(isEstimated)) {
     const value = combineEstimates(attribute, [plain, mirror])[attribute];
     if (value) (out as Record<string, unknown>)[attribute] = { ...value, model: ref };
   }

@@ -2,7 +2,13 @@
 import { AGE_GROUPS, EMOTIONS, ETHNICITIES, type AgeGroup, ageGroupOf } from './labels.js';
 import { type Attributes, type ModelRef, genderFromMale } from './networks.js';
 
-export type EstimatedAttribute = 'age' | 'gender' | 'ethnicity' | 'emotion';
+export const ESTIMATED_ATTRIBUTES = ['age', 'gender', 'ethnicity', 'emotion'] as const;
+export type EstimatedAttribute = (typeof ESTIMATED_ATTRIBUTES)[number];
+
+/** Whether an attribute a network provides is one of the four estimates (not an embedding or detail). */
+export function isEstimated(attribute: string): attribute is EstimatedAttribute {
+  return (ESTIMATED_ATTRIBUTES as readonly string[]).includes(attribute);
+}
 
 /**
  * Averages several networks' estimates of one attribute (probabilities, and years for age) into one;

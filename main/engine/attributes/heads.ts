@@ -16,7 +16,7 @@ import '../no-telemetry.js'; // before any session: [Note: onnxruntime telemetry
 import ort from 'onnxruntime-node';
 import { appDataDir, modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';
-import { type CropRecipe, cropFace, mirrorCrops } from '../faces/crop.js';
+import { type CropRecipe, appendMirrored, cropFace } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
 import type { ModelStore } from '../sessions.js';
 import {
@@ -298,10 +298,7 @@ export async function embedFaces(
         recipe.method === 'align' && face.landmarks.length !== 5 ? { method: 'box', margin: 1 } : recipe;
       cropFace(sampler, face, r, net.size, input, i * per, net.pixel);
     });
-    if (mirrored) {
-      input.copyWithin(per * n, 0, per * n);
-      mirrorCrops(input.subarray(per * n), n, net.size, channels);
-    }
+    if (mirrored) appendMirrored(input, n, net.size, channels);
     const outputs = await loaded.session.run({
       [loaded.entry.input.name]: new ort.Tensor('float32', input, [n * copies, net.size, net.size, channels]),
     });

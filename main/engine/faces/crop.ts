@@ -98,6 +98,16 @@ export function cropFace(
   sampler.warp(cropTransform(face, recipe, size), size, size, out, offset, transform);
 }
 
+/**
+ * Test-time mirroring's batch: `data` holds `count` NHWC crops followed by room for as many again; the
+ * second half becomes the first half mirrored.
+ */
+export function appendMirrored(data: Float32Array, count: number, size: number, channels: number): void {
+  const half = count * size * size * channels;
+  data.copyWithin(half, 0, half);
+  mirrorCrops(data.subarray(half), count, size, channels);
+}
+
 /** Horizontally mirrors `count` NHWC crops of size × size × channels in place. */
 export function mirrorCrops(data: Float32Array, count: number, size: number, channels: number): void {
   for (let n = 0; n < count; n++) {
