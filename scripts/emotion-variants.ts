@@ -22,6 +22,7 @@ import { type CropRecipe, cropFace, mirrorCrops } from '../main/engine/faces/cro
 import { decodeForAnalysis } from '../main/engine/image/decode.js';
 import { AreaSampler } from '../main/engine/image/resample.js';
 import { evenlySpaced, loadEvalSet } from '../research/eval/datasets.js';
+import { pickFace } from '../research/eval/evaluate.js';
 import { expectedCalibrationError, uncertainThreshold } from '../research/heads/calibration.js';
 import { withTemperature } from '../main/engine/attributes/heads.js';
 
@@ -121,19 +122,19 @@ async function collect(folder: string, mode: 'crop' | 'detect', file: string, li
       const face: Detection = { box: { x1: 0, y1: 0, x2: image.width, y2: image.height }, score: 1, landmarks: [] };
       probs = await variants(analyzer, new AreaSampler(image), face);
     } else {
-      // The engine's own detection (close-up pass included); variants on the largest face it found.
+      // The engine's own detection (close-up pass included), and the face `facets eval` scores (pickFace);
+      // the analysis lists its faces in the order the attribute networks got them.
       let captured: { sampler: AreaSampler; faces: readonly Detection[] } | undefined;
       const original = analyzer.attributes.bind(analyzer);
       analyzer.attributes = async (image, sampler, faces): Promise<Attributes[]> => {
         captured = { sampler, faces };
         return original(image, sampler, faces);
       };
-      await analyzer.analyze(sample.path);
+      const analysis = await analyzer.analyze(sample.path);
       analyzer.attributes = original;
-      const largest = [...(captured?.faces ?? [])].sort(
-        (a, b) => (b.box.x2 - b.box.x1) * (b.box.y2 - b.box.y1) - (a.box.x2 - a.box.x1) * (a.box.y2 - a.box.y1),
-      )[0];
-      if (captured && largest) probs = await variants(analyzer, captured.sampler, largest);
+      const picked = pickFace(analysis.faces, analysis, 'largest');
+      const face = picked && captured?.faces[analysis.faces.indexOf(picked)];
+      if (captured && face) probs = await variants(analyzer, captured.sampler, face);
     }
     if (!probs) result.noFace++;
     else {
@@ -252,6 +253,9 @@ if (command === 'collect') {
 } else if (command === 'calibrate') {
   calibrateCombo(args[0]!.split(','), args.slice(1));
 } else {
-  process.stderr.write('usage: emotion-variants.ts collect <set> crop|detect <out.json> [limit] | score <a.json> …\n');
+  process.stderr.write(
+    'usage: emotion-variants.ts collect <set> crop|detect <out.json> [limit] | score <a.json> … | ' +
+      'calibrate <key,key,…> <a.json> …\n',
+  );
   process.exit(2);
 }
