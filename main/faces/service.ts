@@ -225,13 +225,14 @@ export class FaceEditService {
       if (!options.models) await models.release();
     }
     const source = options.source ?? 'user';
+    const people = peopleOf(this.library);
     const added = this.library.db
       .transaction(() => {
         // A scan may have analysed a changed file meanwhile: these boxes belong to the pixels read above.
         if (catalog.photos.byId(photoId)?.content_hash !== photo.content_hash) {
           throw new FaceEditError(`${photo.path} changed while the face was analysed: try again`, 'conflict');
         }
-        return analysed.map((f, i) => {
+        const inserted = analysed.map((f, i) => {
           const idx = catalog.edits.nextUserIdx(photoId);
           const input: FaceInput = {
             idx,
@@ -253,26 +254,28 @@ export class FaceEditService {
           catalog.faces.recount(photoId);
           return { faceId, idx, box: input.box };
         });
+        // The names go in with the faces, in one transaction: nobody (the UI, a crash) sees a drawn and
+        // named face without its name.
+        const named = new Map<string, number[]>();
+        faces.forEach((f, i) => {
+          const name = f.name?.trim();
+          if (name) named.set(name, [...(named.get(name) ?? []), (inserted[i] as { faceId: number }).faceId]);
+        });
+        for (const [name, ids] of named) people.assign(ids, { name });
+        return { inserted, named: named.size };
       })
       .immediate();
     await writeFaceThumbnails(
       thumbnails,
       photo.content_hash,
       image,
-      added.map((a) => ({ idx: a.idx, box: a.box })),
+      added.inserted.map((a) => ({ idx: a.idx, box: a.box })),
       true,
     );
-    const people = peopleOf(this.library);
-    const named = new Map<string, number[]>();
-    faces.forEach((f, i) => {
-      const name = f.name?.trim();
-      if (name) named.set(name, [...(named.get(name) ?? []), (added[i] as { faceId: number }).faceId]);
-    });
-    for (const [name, ids] of named) people.assign(ids, { name });
     // The others join whoever clustering finds them close to, as new faces of a scan do.
     // (Faces from XMP are named by the importer, right after.)
-    if (source === 'user' && named.size < added.length) await people.assignNew();
-    return added.map((a) => a.faceId);
+    if (source === 'user' && added.named < added.inserted.length) await people.assignNew();
+    return added.inserted.map((a) => a.faceId);
   }
 
   /**
