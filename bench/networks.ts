@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/networks.ts [--threads n] [--faces n]`: milliseconds per face of each
+ * `node --import tsx bench/networks.ts [--threads n] [--faces n] [--networks a,b:model]`: milliseconds per face of each
  * attribute network the default analysis runs, by batch size, with the engine's session options (the
  * arena on for these fixed-size inputs). The measurement behind ATTRIBUTE_BATCH in analyzer.ts.
  */
@@ -19,10 +19,13 @@ const { values } = parseArgs({
 const faces = Number(values.faces);
 const models = new ModelStore(undefined, { intraOpThreads: Number(values.threads), providers: ['cpu'] });
 
-for (const name of values.networks.split(',')) {
+// `network:model` runs a network's crops through another build of it (e.g. faceres:faceres, the float
+// model beside the int8 one that serves).
+for (const spec of values.networks.split(',')) {
+  const [name = '', model] = spec.split(':');
   const network = NETWORKS[name];
   if (!network) throw new Error(`unknown network ${name}`);
-  const loaded = await models.load(network.model);
+  const loaded = await models.load(model ?? network.model);
   const channels = network.grey ? 1 : 3;
   const per = network.size * network.size * channels;
   // Batch sizes interleaved round by round, so that the machine's load hits them alike.
@@ -45,6 +48,6 @@ for (const name of values.networks.split(',')) {
     const s = (samples[i] as number[]).sort((a, b) => a - b);
     return `batch ${batch}: ${(s[2] as number).toFixed(2)} ms/face`;
   });
-  process.stdout.write(`${name.padEnd(20)} ${network.size}px ${row.join('  ')}\n`);
+  process.stdout.write(`${`${name} (${loaded.entry.name})`.padEnd(34)} ${network.size}px ${row.join('  ')}\n`);
 }
 await models.release();

@@ -51,6 +51,11 @@ export interface ModelEntry {
   outputs: OutputSpec[];
   /** The original runtime the parity tests compare against. */
   reference: string;
+  /**
+   * An int8 build of another entry ([Note: int8 models]): the float model it quantises and the file
+   * (relative to the models folder) of the activation ranges `facets models calibrate` measured.
+   */
+  quantized?: { from: string; ranges: string };
 }
 
 export interface Manifest {

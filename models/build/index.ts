@@ -9,12 +9,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAgeGender, buildFaceExpression, buildFaceRecognition } from './face-api-nets.js';
-import { type Manifest, type ModelEntry, readManifest } from '../../main/engine/manifest.js';
+import { type Manifest, type ModelEntry, findModel, readManifest } from '../../main/engine/manifest.js';
+import { quantizeModel, readRanges } from './quantize.js';
 import { buildONet, buildPNet, buildRNet } from './mtcnn.js';
 import { sha256, sha256File, sourceDir } from './sources.js';
 import { convertTfjsGraph } from './tfjs-graph.js';
 
-type Builder = (sourceRoot: string, entry: ModelEntry) => Uint8Array;
+interface BuildContext {
+  manifest: Manifest;
+  modelsDir: string;
+}
+type Builder = (sourceRoot: string, entry: ModelEntry, context: BuildContext) => Uint8Array;
 
 const BUILDERS: Record<string, Builder> = {
   'mtcnn-pnet': (dir) => buildPNet(dir),
@@ -28,6 +33,25 @@ const BUILDERS: Record<string, Builder> = {
     if (!json) throw new Error(`${entry.name}: no model.json among its source files`);
     const extraOutputs = Object.fromEntries(entry.outputs.flatMap((o) => (o.node ? [[o.name, o.node]] : [])));
     return convertTfjsGraph(path.join(dir, json), { graphName: entry.name, extraOutputs });
+  },
+  // [Note: int8 models] The float model is rebuilt from the same source files, then quantised with
+  // the committed ranges: the bytes depend on nothing else.
+  quantize: (dir, entry, context) => {
+    const q = entry.quantized;
+    if (!q) throw new Error('the quantize builder needs a "quantized" field');
+    const from = findModel(context.manifest, q.from);
+    if (from.source !== entry.source || JSON.stringify(from.sourceFiles) !== JSON.stringify(entry.sourceFiles)) {
+      throw new Error(`${entry.name} must list the same source files as ${from.name}`);
+    }
+    const build = BUILDERS[from.builder];
+    if (!build || from.builder === 'quantize') throw new Error(`${from.name}: no float builder`);
+    const ranges = readRanges(path.join(context.modelsDir, q.ranges));
+    if (ranges.fromSha256 !== from.sha256) {
+      throw new Error(
+        `${q.ranges} was measured on another build of ${from.name}: run facets models calibrate ${entry.name}`,
+      );
+    }
+    return quantizeModel(build(dir, from, context), ranges.ranges);
   },
 };
 
@@ -95,7 +119,7 @@ function buildOne(
   const builder = BUILDERS[entry.builder];
   if (!builder) throw new Error(`unknown builder "${entry.builder}"`);
   const started = Date.now();
-  const bytes = builder(dir, entry);
+  const bytes = builder(dir, entry, { manifest, modelsDir });
   const digest = sha256(bytes);
   if (options.record) entry.sha256 = digest;
   else if (digest !== entry.sha256) {

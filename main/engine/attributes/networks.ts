@@ -181,7 +181,7 @@ export const NETWORKS: Record<string, AttributeNetwork> = {
   },
   faceres: {
     features: 'global_pooling/Mean',
-    model: 'faceres',
+    model: 'faceres-int8',
     size: 224,
     grey: false,
     pixel: (v) => v,
