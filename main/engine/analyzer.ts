@@ -5,7 +5,7 @@
 import ort from 'onnxruntime-node';
 import { calibrateEstimate } from './attributes/calibration.js';
 import { type EstimatedAttribute, combineEstimates, isEstimated } from './attributes/ensemble.js';
-import { HEADS_NETWORK, HEADS_PROVIDES, measuredAssignment, runHeads } from './attributes/heads.js';
+import { HEADS_NETWORK, HEADS_PROVIDES, type SharedRun, measuredAssignment, runHeads } from './attributes/heads.js';
 import { identitySpec, identityVectors, identityWithin } from './attributes/identity.js';
 import { type Attributes, type AttributeNetwork, type ModelRef, NETWORKS } from './attributes/networks.js';
 import { type Detection, type MtcnnOptions, MtcnnDetector, type Point } from './detection/mtcnn.js';
@@ -303,17 +303,26 @@ export class FaceAnalyzer {
       .map(([attribute, names]) => ({ attribute, networks: names.split('+') }));
     const needed = new Set(plan.flatMap((p) => p.networks));
     if (this.options.embeddings) needed.add('facenet128');
+    // [Note: shared runs] Networks the heads may run for us, decoded from the heads' embedding run.
+    const shared = needed.has(HEADS_NETWORK) ? await this.sharedRuns([...needed]) : [];
     // onnxruntime-node runs a session on this thread (after a setImmediate): the networks take turns.
     const outputs = new Map<string, Attributes[]>(
       await Promise.all(
-        [...needed].map(async (name): Promise<[string, Attributes[]]> => {
-          if (name === HEADS_NETWORK) return [name, await runHeads(this.models, sampler, faces)];
-          const network = NETWORKS[name];
-          if (!network) throw new Error(`unknown attribute network "${name}"`);
-          return [name, await this.runNetwork(network, sampler, faces)];
-        }),
+        [...needed]
+          .filter((name) => !shared.some((s) => s.network === name))
+          .map(async (name): Promise<[string, Attributes[]]> => {
+            if (name === HEADS_NETWORK) return [name, await runHeads(this.models, sampler, faces, undefined, shared)];
+            const network = NETWORKS[name];
+            if (!network) throw new Error(`unknown attribute network "${name}"`);
+            return [name, await this.runNetwork(network, sampler, faces)];
+          }),
       ),
     );
+    // A shared network the heads did not run after all (other heads, another framing) runs on its own.
+    for (const s of shared) {
+      const network = NETWORKS[s.network] as AttributeNetwork;
+      outputs.set(s.network, s.results ?? (await this.runNetwork(network, sampler, faces)));
+    }
     for (const { attribute, networks } of plan) {
       const served = networks.join('+');
       for (const n of networks) {
@@ -363,6 +372,20 @@ export class FaceAnalyzer {
     missing.forEach((i, k) =>
       (results[i] as Attributes).vectors?.unshift({ spec, vector: computed[k] as Float32Array }),
     );
+  }
+
+  /** The assigned networks that could come out of the heads' embedding run ([Note: shared runs]). */
+  private async sharedRuns(needed: readonly string[]): Promise<SharedRun[]> {
+    const runs: SharedRun[] = [];
+    for (const name of needed) {
+      const network = NETWORKS[name];
+      if (!network?.features || (network.mirror === true && this.options.mirror)) continue;
+      const loaded = await this.models.load(network.model);
+      const ref: ModelRef = { name: network.model, version: modelVersion(loaded.entry, this.models) };
+      const recipe = this.options.recipes[network.model] ?? network.recipe;
+      runs.push({ network: name, recipe, decode: (outputs, row) => network.decode(outputs, row, ref) });
+    }
+    return runs;
   }
 
   /** Runs one network on crops of the given faces, in one batch. */

@@ -13,6 +13,7 @@ import { EMBED_BATCH, embedFaces } from '../../main/engine/attributes/heads.js';
 import { NETWORKS } from '../../main/engine/attributes/networks.js';
 import { decodeForAnalysis } from '../../main/engine/image/decode.js';
 import { AreaSampler, type PixelImage, toGrey } from '../../main/engine/image/resample.js';
+import { type LoadedModel, ModelStore } from '../../main/engine/sessions.js';
 import { ROOT } from '../helpers/cli.js';
 
 const PHOTO = path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample5.jpg');
@@ -99,6 +100,56 @@ describe('attribute batches', () => {
         }
       }
       assert.ok(moved > 1e-3, `${name}: mirroring changed some estimate (by up to ${moved})`);
+    }
+  });
+});
+
+/** A model store that counts the runs of each model's session. */
+class CountingStore extends ModelStore {
+  readonly runs = new Map<string, number>();
+
+  override load(name: string): Promise<LoadedModel> {
+    return super.load(name).then((loaded) => {
+      const runs = this.runs;
+      const session = new Proxy(loaded.session, {
+        get(target, key, receiver) {
+          if (key !== 'run') return Reflect.get(target, key, receiver) as unknown;
+          return (...args: unknown[]) => {
+            runs.set(name, (runs.get(name) ?? 0) + 1);
+            return (target.run as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          };
+        },
+      });
+      return { ...loaded, session };
+    });
+  }
+}
+
+describe('shared runs', () => {
+  const store = new CountingStore();
+  after(() => store.release());
+
+  test("face-api's age/gender network serves from the heads' embedding run, as it does alone", async () => {
+    const image = await decodeForAnalysis(PHOTO);
+    const sampler = new AreaSampler(image);
+    const shared = new FaceAnalyzer(store, {
+      assignment: { age: 'heads', gender: 'faceapi-age-gender', ethnicity: null, emotion: null },
+    });
+    const faces = await shared.detector.detect(image, sampler);
+    assert.ok(faces.length > EMBED_BATCH);
+    store.runs.clear();
+    const together = await shared.attributes(image, sampler, faces);
+    // One run per EMBED_BATCH faces, for the heads and gender alike (not one more per face).
+    assert.equal(store.runs.get('faceapi-age-gender'), Math.ceil(faces.length / EMBED_BATCH));
+    const alone = await new FaceAnalyzer(store, {
+      assignment: { age: null, gender: 'faceapi-age-gender', ethnicity: null, emotion: null },
+    }).attributes(image, sampler, faces);
+    for (const [i, a] of together.entries()) {
+      const [g, h] = [a.gender, alone[i]?.gender];
+      assert.ok(g && h && a.age, `face ${i}`);
+      assert.equal(g.label, h.label, `face ${i}`);
+      assert.ok(Math.abs(g.probability - h.probability) < 1e-3, `face ${i}: ${g.probability} vs ${h.probability}`);
+      assert.equal(g.model.name, 'faceapi-age-gender');
     }
   });
 });

@@ -266,6 +266,27 @@ export interface FaceToEmbed {
   face: Detection;
 }
 
+/** Reads the other outputs of an embedding run: row `row` of `outputs` is face `face`'s plain crop. */
+export type RowReader = (outputs: ort.InferenceSession.OnnxValueMapType, row: number, face: number) => void;
+
+/**
+ * [Note: shared runs] A network that serves an attribute itself and also feeds the heads under the same
+ * framing (face-api's age/gender network: gender) runs once: the heads' embedding run decodes it too.
+ * `network` is the network's name, `recipe` the framing it serves with, `decode` its estimate of a row.
+ */
+export interface SharedRun {
+  network: string;
+  recipe: CropRecipe;
+  decode: (outputs: ort.InferenceSession.OnnxValueMapType, row: number) => Attributes;
+  /** Filled by runHeads, one per face, where the heads ran the network under `recipe`. */
+  results?: Attributes[];
+}
+
+export function sameRecipe(a: CropRecipe, b: CropRecipe): boolean {
+  if (a.method !== b.method || a.margin !== b.margin) return false;
+  return a.method !== 'align' || (a.template ?? 'arcface') === ((b as typeof a).template ?? 'arcface');
+}
+
 /**
  * Embeddings of faces by one embedding network under one recipe, EMBED_BATCH faces per run: the plain
  * crop's and, with `mirrored`, the mirrored crop's. A face without five landmarks is cut by its box (as the engine
@@ -277,6 +298,7 @@ export async function embedFaces(
   faces: readonly FaceToEmbed[],
   recipe: CropRecipe,
   mirrored: boolean,
+  onRow?: RowReader,
 ): Promise<{ plain: Float32Array[]; mirrored: Float32Array[] }> {
   const net = NETWORKS[network];
   const features = net?.features;
@@ -307,6 +329,7 @@ export async function embedFaces(
     const dim = (out.dims as number[]).slice(1).reduce((a, b) => a * b, 1);
     const data = out.data as Float32Array;
     for (let i = 0; i < n; i++) plain.push(data.slice(i * dim, (i + 1) * dim));
+    if (onRow) for (let i = 0; i < n; i++) onRow(outputs, i, start + i);
     for (let i = n; i < n * copies; i++) flipped.push(data.slice(i * dim, (i + 1) * dim));
   }
   return { plain, mirrored: flipped };
@@ -317,10 +340,11 @@ export async function headsInput(
   models: ModelStore,
   spec: EmbeddingSpec,
   faces: readonly FaceToEmbed[],
+  readers: Partial<Record<string, RowReader>> = {},
 ): Promise<Float32Array[]> {
   const parts: Float32Array[][] = [];
   for (const network of spec.models) {
-    const { plain, mirrored } = await embedFaces(models, network, faces, spec.recipe, spec.flip);
+    const { plain, mirrored } = await embedFaces(models, network, faces, spec.recipe, spec.flip, readers[network]);
     parts.push(plain.map((p, i) => (spec.flip ? averageVectors(p, mirrored[i] as Float32Array) : p)));
   }
   return faces.map((_, i) => concatVectors(parts.map((p) => p[i] as Float32Array)));
@@ -455,6 +479,7 @@ export async function runHeads(
   sampler: AreaSampler,
   faces: readonly Detection[],
   dir: string = activeHeadsDir(),
+  shared: readonly SharedRun[] = [],
 ): Promise<Attributes[]> {
   const heads = await loadHeads(dir);
   const spec = heads.entry.embedding;
@@ -466,10 +491,23 @@ export async function runHeads(
   const shas = spec.networks.map((n) => n.sha256);
   const vectors: StoredVector[][] = faces.map(() => []);
   for (const { recipe, tasks } of groups) {
+    // [Note: shared runs] Unmirrored embeddings only: the network serves from its plain crop.
+    const readers: Partial<Record<string, RowReader>> = {};
+    for (const share of shared) {
+      if (spec.flip || share.results || !spec.models.includes(share.network) || !sameRecipe(recipe, share.recipe)) {
+        continue;
+      }
+      const results = new Array<Attributes>(faces.length);
+      readers[share.network] = (outputs, row, face) => {
+        results[face] = share.decode(outputs, row);
+      };
+      share.results = results;
+    }
     const inputs = await headsInput(
       models,
       { ...spec, recipe },
       faces.map((face) => ({ sampler, face })),
+      readers,
     );
     // The heads' input is kept (AnalyzedFace.vectors): the library stores it for fine-tuning.
     const key = specKey({ ...spec, recipe }, shas);
