@@ -13,7 +13,7 @@ import { type CropRecipe, appendMirrored, cropFace } from './faces/crop.js';
 import { type DecodeOptions, type DecodedImage, decodeForAnalysis, uprightToStored } from './image/decode.js';
 import { AreaSampler, type PixelImage } from './image/resample.js';
 import type { ModelEntry } from './manifest.js';
-import { ModelStore } from './sessions.js';
+import { type LoadedModel, ModelStore } from './sessions.js';
 
 /**
  * Which network serves each attribute: a manifest model name, "a+b" for an ensemble averaging both,
@@ -379,13 +379,24 @@ export class FaceAnalyzer {
     const runs: SharedRun[] = [];
     for (const name of needed) {
       const network = NETWORKS[name];
-      if (!network?.features || (network.mirror === true && this.options.mirror)) continue;
-      const loaded = await this.models.load(network.model);
-      const ref: ModelRef = { name: network.model, version: modelVersion(loaded.entry, this.models) };
-      const recipe = this.options.recipes[network.model] ?? network.recipe;
-      runs.push({ network: name, recipe, decode: (outputs, row) => network.decode(outputs, row, ref) });
+      if (!network?.features) continue;
+      const { ref, recipe, mirrored } = await this.served(network);
+      if (!mirrored) runs.push({ network: name, recipe, decode: (outputs, row) => network.decode(outputs, row, ref) });
     }
     return runs;
+  }
+
+  /** How a network serves here: its loaded model, the model reference its estimates carry, its framing. */
+  private async served(
+    network: AttributeNetwork,
+  ): Promise<{ loaded: LoadedModel; ref: ModelRef; recipe: CropRecipe; mirrored: boolean }> {
+    const loaded = await this.models.load(network.model);
+    return {
+      loaded,
+      ref: { name: network.model, version: modelVersion(loaded.entry, this.models) },
+      recipe: this.options.recipes[network.model] ?? network.recipe,
+      mirrored: network.mirror === true && this.options.mirror,
+    };
   }
 
   /** Runs one network on crops of the given faces, in one batch. */
@@ -394,18 +405,12 @@ export class FaceAnalyzer {
     sampler: AreaSampler,
     faces: readonly Detection[],
   ): Promise<Attributes[]> {
-    const loaded = await this.models.load(network.model);
-    const wanted = this.options.recipes[network.model] ?? network.recipe;
+    const { loaded, ref, recipe: wanted, mirrored } = await this.served(network);
     // Alignment needs the five landmarks; a face given without them is cropped by its box.
     const recipeFor = (f: Detection): CropRecipe =>
       wanted.method === 'align' && f.landmarks.length !== 5 ? { method: 'box', margin: 1 } : wanted;
     const channels = network.grey ? 1 : 3;
     const per = network.size * network.size * channels;
-    const ref: ModelRef = {
-      name: network.model,
-      version: modelVersion(loaded.entry, this.models),
-    };
-    const mirrored = network.mirror === true && this.options.mirror;
     const copies = mirrored ? 2 : 1;
     const results: Attributes[] = [];
     for (let start = 0; start < faces.length; start += ATTRIBUTE_BATCH) {

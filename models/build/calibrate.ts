@@ -15,7 +15,7 @@ import ort from 'onnxruntime-node';
 import { FaceAnalyzer } from '../../main/engine/analyzer.js';
 import { appendMirrored } from '../../main/engine/faces/crop.js';
 import { type ModelEntry, findModel, readManifest } from '../../main/engine/manifest.js';
-import { type LoadedModel, ModelStore } from '../../main/engine/sessions.js';
+import { type LoadedModel, ModelStore, observeRuns } from '../../main/engine/sessions.js';
 import { calibrationModel, type Ranges, type RangesFile, rangeTensors } from './quantize.js';
 import { sha256 } from './sources.js';
 
@@ -46,22 +46,12 @@ class CapturingStore extends ModelStore {
 
   override load(name: string): Promise<LoadedModel> {
     if (name !== this.target) return super.load(name);
-    return super.load(this.float).then((loaded) => {
-      const session = loaded.session;
-      const feeds = this.feeds;
-      const input = loaded.entry.input.name;
-      const capturing = new Proxy(session, {
-        get(target, key, receiver) {
-          if (key !== 'run') return Reflect.get(target, key, receiver) as unknown;
-          return (f: Record<string, ort.Tensor>, ...rest: unknown[]) => {
-            const t = f[input];
-            if (t) feeds.push(new ort.Tensor('float32', (t.data as Float32Array).slice(), t.dims));
-            return (target.run as (...a: unknown[]) => Promise<unknown>).call(target, f, ...rest);
-          };
-        },
-      });
-      return { ...loaded, session: capturing };
-    });
+    return super.load(this.float).then((loaded) =>
+      observeRuns(loaded, (feeds) => {
+        const t = feeds[loaded.entry.input.name];
+        if (t) this.feeds.push(new ort.Tensor('float32', (t.data as Float32Array).slice(), t.dims));
+      }),
+    );
   }
 }
 

@@ -87,7 +87,7 @@ class Graph {
     const g = model.graph ?? {};
     for (const t of g.initializer ?? []) this.inits.set(t.name ?? '', t);
     for (const n of g.node ?? []) {
-      for (const i of ins(n) ?? []) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+      for (const i of ins(n)) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
     }
     this.outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
   }
@@ -227,10 +227,10 @@ export function quantizeModel(bytes: Uint8Array, ranges: Ranges): Uint8Array {
     qparams.set(tensor, p);
     return p;
   };
-  // Outputs of quantised units: computed by QLinearConv as `<name>__q`.
+  // Tensors with a uint8 copy `<name>__q`: every unit's output (its QLinearConv makes it), and the
+  // float inputs a QuantizeLinear has been emitted for.
   const quantised = new Set(units.map((u) => u.output));
   const nodes: Node[] = [];
-  const quantisedInput = new Set<string>();
   const qname = (tensor: string) => `${tensor}__q`;
 
   for (const node of graph.node ?? []) {
@@ -241,7 +241,7 @@ export function quantizeModel(bytes: Uint8Array, ranges: Ranges): Uint8Array {
       continue;
     }
     const x = params(unit.input);
-    if (!quantised.has(unit.input) && !quantisedInput.has(unit.input)) {
+    if (!quantised.has(unit.input)) {
       nodes.push(
         onnx.NodeProto.create({
           opType: 'QuantizeLinear',
@@ -250,7 +250,7 @@ export function quantizeModel(bytes: Uint8Array, ranges: Ranges): Uint8Array {
           output: [qname(unit.input)],
         }),
       );
-      quantisedInput.add(unit.input);
+      quantised.add(unit.input);
     }
     const y = params(unit.output, unit.clip);
     const out = unit.weightDims[0] as number;

@@ -13,7 +13,7 @@ import { EMBED_BATCH, embedFaces } from '../../main/engine/attributes/heads.js';
 import { NETWORKS } from '../../main/engine/attributes/networks.js';
 import { decodeForAnalysis } from '../../main/engine/image/decode.js';
 import { AreaSampler, type PixelImage, toGrey } from '../../main/engine/image/resample.js';
-import { type LoadedModel, ModelStore } from '../../main/engine/sessions.js';
+import { type LoadedModel, ModelStore, observeRuns } from '../../main/engine/sessions.js';
 import { ROOT } from '../helpers/cli.js';
 
 const PHOTO = path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample5.jpg');
@@ -109,19 +109,9 @@ class CountingStore extends ModelStore {
   readonly runs = new Map<string, number>();
 
   override load(name: string): Promise<LoadedModel> {
-    return super.load(name).then((loaded) => {
-      const runs = this.runs;
-      const session = new Proxy(loaded.session, {
-        get(target, key, receiver) {
-          if (key !== 'run') return Reflect.get(target, key, receiver) as unknown;
-          return (...args: unknown[]) => {
-            runs.set(name, (runs.get(name) ?? 0) + 1);
-            return (target.run as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          };
-        },
-      });
-      return { ...loaded, session };
-    });
+    return super
+      .load(name)
+      .then((loaded) => observeRuns(loaded, () => this.runs.set(name, (this.runs.get(name) ?? 0) + 1)));
   }
 }
 

@@ -16,7 +16,7 @@ import '../no-telemetry.js'; // before any session: [Note: onnxruntime telemetry
 import ort from 'onnxruntime-node';
 import { appDataDir, modelsDir, packageVersion } from '../../paths.js';
 import type { Detection } from '../detection/mtcnn.js';
-import { type CropRecipe, appendMirrored, cropFace } from '../faces/crop.js';
+import { type CropRecipe, appendMirrored, cropFace, recipeKey } from '../faces/crop.js';
 import type { AreaSampler } from '../image/resample.js';
 import type { ModelStore } from '../sessions.js';
 import {
@@ -37,8 +37,7 @@ import { type Attributes, type ModelRef, NETWORKS, genderFromMale } from './netw
  * library's face_embeddings rows, and the fine-tune's cache key.
  */
 export function specKey(spec: Pick<EmbeddingSpec, 'models' | 'recipe' | 'flip'>, shas: readonly string[]): string {
-  const r = spec.recipe;
-  const recipe = r.method === 'align' ? `align-${r.template ?? 'arcface'}-${r.margin}` : `box-${r.margin}`;
+  const recipe = recipeKey(spec.recipe);
   return `${spec.models.map((m, i) => `${m}@${(shas[i] ?? '').slice(0, 12)}`).join('+')}:${recipe}:${spec.flip ? 'flip' : 'plain'}`;
 }
 
@@ -282,11 +281,6 @@ export interface SharedRun {
   results?: Attributes[];
 }
 
-export function sameRecipe(a: CropRecipe, b: CropRecipe): boolean {
-  if (a.method !== b.method || a.margin !== b.margin) return false;
-  return a.method !== 'align' || (a.template ?? 'arcface') === ((b as typeof a).template ?? 'arcface');
-}
-
 /**
  * Embeddings of faces by one embedding network under one recipe, EMBED_BATCH faces per run: the plain
  * crop's and, with `mirrored`, the mirrored crop's. A face without five landmarks is cut by its box (as the engine
@@ -494,7 +488,12 @@ export async function runHeads(
     // [Note: shared runs] Unmirrored embeddings only: the network serves from its plain crop.
     const readers: Partial<Record<string, RowReader>> = {};
     for (const share of shared) {
-      if (spec.flip || share.results || !spec.models.includes(share.network) || !sameRecipe(recipe, share.recipe)) {
+      if (
+        spec.flip ||
+        share.results ||
+        !spec.models.includes(share.network) ||
+        recipeKey(recipe) !== recipeKey(share.recipe)
+      ) {
         continue;
       }
       const results = new Array<Attributes>(faces.length);

@@ -20,6 +20,11 @@ export interface CropRecipe {
   template?: TemplateName;
 }
 
+/** A recipe's name, e.g. "align-fairface-1" or "box-1.2": equal names frame a face alike. */
+export function recipeKey(r: CropRecipe): string {
+  return r.method === 'align' ? `align-${r.template ?? 'arcface'}-${r.margin}` : `box-${r.margin}`;
+}
+
 /**
  * Canonical positions of the five landmarks (eyes, nose tip, mouth corners) as fractions of the crop.
  *
