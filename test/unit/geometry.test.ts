@@ -9,6 +9,7 @@ import {
   pyramidScales,
   regress,
   square,
+  type ScoredBox,
 } from '../../main/engine/detection/geometry.js';
 
 test('overlap: union and min modes on inclusive pixel boxes', () => {
@@ -20,6 +21,53 @@ test('overlap: union and min modes on inclusive pixel boxes', () => {
   assert.equal(overlap(a, inner, 'union'), 16 / 100);
   assert.equal(overlap(a, inner, 'min'), 1);
   assert.equal(overlap(a, { x1: 20, y1: 20, x2: 30, y2: 30 }, 'union'), 0);
+});
+
+/** Greedy NMS as the reference writes it: every kept box against every lower-scored box. */
+function referenceNms(boxes: readonly ScoredBox[], threshold: number, mode: 'union' | 'min'): number[] {
+  const order = boxes.map((_, i) => i).sort((i, j) => boxes[j]!.score - boxes[i]!.score || i - j);
+  const suppressed = new Set<number>();
+  const kept: number[] = [];
+  order.forEach((i, k) => {
+    if (suppressed.has(i)) return;
+    kept.push(i);
+    for (const j of order.slice(k + 1)) if (overlap(boxes[i]!, boxes[j]!, mode) > threshold) suppressed.add(j);
+  });
+  return kept;
+}
+
+test('nms over many boxes (its grid path) keeps exactly what the all-pairs reference keeps', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let trial = 0; trial < 40; trial++) {
+    // P-Net-like: clusters of same-size boxes on integer pixels, plus a few large and fractional ones.
+    const boxes: ScoredBox[] = [];
+    const n = 40 + Math.floor(random() * 600);
+    const side = 12 + Math.floor(random() * 60);
+    for (let i = 0; i < n; i++) {
+      const big = random() < 0.05;
+      const s = big ? side * (2 + random() * 8) : side;
+      const x = Math.floor(random() * 800) - 20;
+      const y = Math.floor(random() * 500) - 20;
+      const frac = random() < 0.3 ? random() : 0;
+      boxes.push({ x1: x + frac, y1: y, x2: x + s - 1 + frac, y2: y + s - 1, score: Math.round(random() * 50) / 50 });
+    }
+    // Touching edges (overlap in the inclusive convention) and a degenerate box.
+    boxes.push({ x1: 0, y1: 0, x2: 9, y2: 9, score: 0.5 }, { x1: 9, y1: 9, x2: 18, y2: 18, score: 0.4 });
+    boxes.push({ x1: 5, y1: 5, x2: 4.5, y2: 4.5, score: 0.45 });
+    for (const [threshold, mode] of [
+      [0.5, 'union'],
+      [0.7, 'union'],
+      [0.7, 'min'],
+      [0, 'union'],
+    ] as const) {
+      assert.deepEqual(
+        nms(boxes, threshold, mode),
+        referenceNms(boxes, threshold, mode),
+        `trial ${trial}, ${mode} ${threshold}`,
+      );
+    }
+  }
 });
 
 test('nms keeps the best box of each cluster, highest score first', () => {

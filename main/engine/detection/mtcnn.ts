@@ -121,8 +121,8 @@ export class MtcnnDetector {
     const all: (ScoredBox & { offsets: Offsets })[] = [];
     const scales = pyramidScales(width, height, this.options.minFaceSize, this.options.scaleFactor);
     this.stats.scales += scales.length;
-    // Resampling is JavaScript on this thread while inference runs on onnxruntime's threads, so the next
-    // level is cut while the current one is scanned.
+    // The next level is cut before the current one's run starts: onnxruntime-node defers a run with
+    // setImmediate and then runs it on this thread, so the two take turns (bench/stages.ts).
     const level = (scale: number) => {
       const w = Math.ceil(width * scale);
       const h = Math.ceil(height * scale);
