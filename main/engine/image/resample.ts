@@ -260,6 +260,28 @@ export class AreaSampler {
     return bilinearAt(this.image, fx, fy, c);
   }
 
+  /** bilinearAt(…, c) of channels 0, 1, 2 into out[o], out[o + 1], out[o + 2], through `transform`. */
+  private rgbBilinear(fx: number, fy: number, out: Float32Array, o: number, transform: (v: number) => number): void {
+    const { data, width, height } = this.image;
+    const x0 = Math.floor(fx);
+    const y0 = Math.floor(fy);
+    const ax = fx - x0;
+    const ay = fy - y0;
+    const left = x0 >= 0 && x0 < width;
+    const right = x0 + 1 >= 0 && x0 + 1 < width;
+    const top = y0 >= 0 && y0 < height;
+    const bottom = y0 + 1 >= 0 && y0 + 1 < height;
+    const i00 = (y0 * width + x0) * 3;
+    const i01 = i00 + width * 3;
+    for (let c = 0; c < 3; c++) {
+      const p00 = top && left ? (data[i00 + c] as number) : 0;
+      const p10 = top && right ? (data[i00 + 3 + c] as number) : 0;
+      const p01 = bottom && left ? (data[i01 + c] as number) : 0;
+      const p11 = bottom && right ? (data[i01 + 3 + c] as number) : 0;
+      out[o + c] = transform((1 - ay) * ((1 - ax) * p00 + ax * p10) + ay * ((1 - ax) * p01 + ax * p11));
+    }
+  }
+
   /**
    * Samples the output grid through a similarity transform: output pixel centre (u, v) reads the
    * source at (a·u − b·v + tx, b·u + a·v + ty). Where one output pixel spans several source pixels the
@@ -298,6 +320,11 @@ export class AreaSampler {
           } else {
             for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.rectSum(x0, y0, x1, y1, c) / n);
           }
+        } else if (channels === 3) {
+          // RGB upsampling (faces smaller than the network's input): bilinearAt's arithmetic, with the
+          // weights and bounds worked out once for the three channels.
+          this.rgbBilinear(sx - 0.5, sy - 0.5, out, o, valueTransform);
+          o += 3;
         } else {
           for (let c = 0; c < channels; c++) out[o++] = valueTransform(this.bilinear(sx - 0.5, sy - 0.5, c));
         }
