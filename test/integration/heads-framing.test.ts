@@ -73,7 +73,53 @@ test('each training set is embedded under its own framing, and the manifest entr
   assert.equal(existsSync(path.join(tmp, 'heads', 'manifest.json')), false);
 });
 
-test('a malformed --train-framing is refused with the reason', () => {
+test('--train-views adds every training face under another framing, as samples of their own', () => {
+  const cache = path.join(tmp, 'cache-views');
+  const r = facets(
+    [
+      'train-heads',
+      '--train',
+      path.join(tmp, 'a'),
+      '--train-views',
+      'align-fairface',
+      '--dev',
+      path.join(tmp, 'b'),
+      '--embedding',
+      'facenet128',
+      '--framing',
+      'fairface',
+      '--hidden',
+      '8',
+      '--epochs',
+      '1',
+      '--no-svm',
+      '--no-compare',
+      '--dry-run',
+      '--json',
+    ],
+    { env: { FACETS_CACHE_DIR: cache, FACETS_HEADS_DIR: path.join(tmp, 'heads') }, timeoutMs: 300_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const train = (
+    JSON.parse(r.stdout) as { entry: { data: { train: Record<string, { framing: string; samples: number }> } } }
+  ).entry.data.train;
+  assert.deepEqual(
+    Object.entries(train).map(([name, t]) => [name, t.framing, t.samples]),
+    [
+      ['a', 'fairface', 6],
+      ['a (align-fairface)', 'align-fairface', 6],
+    ],
+  );
+  assert.match(r.stderr, /training data: a 6, a \(align-fairface\) 6;/);
+});
+
+test('a malformed --train-framing or --train-views is refused with the reason', () => {
+  const views = facets(['train-heads', '--train-views', 'sideways', '--dry-run'], {
+    env: { FACETS_CACHE_DIR: path.join(tmp, 'cache2'), FACETS_HEADS_DIR: path.join(tmp, 'heads') },
+  });
+  assert.notEqual(views.code, 0);
+  assert.match(views.stderr, /--train-views takes framings/);
+
   const r = facets(['train-heads', '--train-framing', 'b=sideways', '--dry-run'], {
     env: { FACETS_CACHE_DIR: path.join(tmp, 'cache2'), FACETS_HEADS_DIR: path.join(tmp, 'heads') },
   });

@@ -137,6 +137,8 @@ export const trainHeadsCommand: Command = {
     '                     on fairface crops on faces framed as the engine frames them',
     '--train-framing s=f  a training set framed otherwise than --framing, by folder name (comma-separated):',
     '                     utkface-train=align-fairface frames UTKFace crops as the engine frames faces',
+    '--train-views <f>    more views of every training face: each training set also embedded under these',
+    '                     framings (comma-separated), each view a sample of its own',
     '--no-runtime-flip    the engine embeds the face alone, not also its mirror image (half the cost)',
     '--recipe shipped     the heads committed in models/shipped (FairFace only, CC BY 4.0): retrain them from',
     '                     ../shared and install them there; with --check, rebuild the ONNX file and compare it',
@@ -199,6 +201,7 @@ export const trainHeadsCommand: Command = {
         'dev-framing': { type: 'string' },
         'no-runtime-flip': { type: 'boolean', default: false },
         'train-framing': { type: 'string' },
+        'train-views': { type: 'string' },
       },
     });
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -327,6 +330,10 @@ export const trainHeadsCommand: Command = {
         }
         trainFramings[set] = f;
       }
+      const trainViews = values['train-views']?.split(',') ?? [];
+      for (const v of trainViews) {
+        if (!isFramingName(v)) throw new Error(`--train-views takes framings: ${Object.keys(FRAMINGS).join(', ')}`);
+      }
       const flip = (values.flip ?? DEFAULT_PIPELINE.flip) as FlipMode;
       if (!['augment', 'average', 'none'].includes(flip)) throw new Error('--flip must be augment, average or none');
       const weighting = (values.weighting ?? DEFAULT_TRAIN.weighting) as Weighting;
@@ -342,6 +349,7 @@ export const trainHeadsCommand: Command = {
         framing: framing as FramingName,
         ...(devFraming ? { devFraming } : {}),
         trainFramings,
+        ...(trainViews.length ? { trainViews: trainViews as FramingName[] } : {}),
         flip,
         ...(values['no-runtime-flip'] ? { runtimeFlip: false } : {}),
         train: {
