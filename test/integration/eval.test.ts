@@ -72,7 +72,9 @@ test('facets eval on a face-crop set reports both "crop" and "detect" modes with
     assert.ok(c && c.count === 60 && c.ece >= 0 && c.ece <= 1, `${attr} calibration ${JSON.stringify(c)}`);
     assert.ok(c.fit && c.fit.temperature >= 0.5 && c.fit.temperature <= 4, `${attr} fit`);
     const atOne = c.fit.byTemperature.find((b) => b.temperature === 1);
-    assert.ok(atOne && Math.abs(atOne.ece - c.ece) < 1e-9, `${attr}: ECE at temperature 1`);
+    // Equal up to float32 rounding: the fit rescales probabilities in a Float32Array (withTemperature), the
+    // report's ECE reads them as the estimates carry them (doubles): ~6e-8 a face.
+    assert.ok(atOne && Math.abs(atOne.ece - c.ece) < 1e-6, `${attr}: ECE at temperature 1`);
   }
   assert.deepEqual(Object.keys(report.ethnicity.perClassRecall).sort(), ['asian', 'black', 'indian', 'other', 'white']);
   const [detect] = report.other;

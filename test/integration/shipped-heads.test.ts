@@ -32,8 +32,9 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SHIPPED = path.join(ROOT, 'models', 'shipped');
 const SHARED = path.join(ROOT, '..', 'shared', 'data');
 
-// The rebuild embeds 16,500 training faces (and their mirror images) through three networks from an empty
-// cache: about 15 minutes on an idle 2-core machine, over 35 with other work beside it.
+// The rebuild runs MTCNN on 16,500 training faces and embeds them (and their mirror images) through three
+// networks from an empty cache: about 22 minutes on an idle 2-core machine (15 before the training faces
+// were detected and aligned), over 35 with other work beside it.
 describe('shipped heads on a fresh install', { timeout: 3_000_000 }, () => {
   let work: string;
   let restoreEnv: () => void;

@@ -47,7 +47,7 @@ export function nms(boxes: readonly ScoredBox[], threshold: number, mode: 'union
   const suppressed = new Uint8Array(n);
   // Only boxes that touch can overlap (for any threshold ≥ 0), so each kept box is compared with the
   // boxes in the grid cells it covers instead of with every lower-scored box: the same pairs that
-  // matter, the same arithmetic, the same result. P-Net gives thousands of candidates on a photo.
+  // matter, the same arithmetic, the same result (self time of NMS was 6 ms a photo, mostly these pairs).
   const grid = threshold >= 0 && n > 32 ? BoxGrid.of(boxes) : null;
   const rank = new Int32Array(n);
   order.forEach((i, k) => (rank[i] = k));
