@@ -32,17 +32,12 @@ before(async () => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('each training set is embedded under its own framing, and the manifest entry records it', () => {
-  const cache = path.join(tmp, 'cache');
-  const r = facets(
+/** A one-epoch dry run of tiny heads on facenet128 features, FairFace framing, with these sets and flags. */
+function trainTiny(cache: string, args: string[]): ReturnType<typeof facets> {
+  return facets(
     [
       'train-heads',
-      '--train',
-      `${path.join(tmp, 'a')},${path.join(tmp, 'b')}`,
-      '--train-framing',
-      'b=align-fairface',
-      '--dev',
-      path.join(tmp, 'a'),
+      ...args,
       '--embedding',
       'facenet128',
       '--framing',
@@ -58,6 +53,18 @@ test('each training set is embedded under its own framing, and the manifest entr
     ],
     { env: { FACETS_CACHE_DIR: cache, FACETS_HEADS_DIR: path.join(tmp, 'heads') }, timeoutMs: 300_000 },
   );
+}
+
+test('each training set is embedded under its own framing, and the manifest entry records it', () => {
+  const cache = path.join(tmp, 'cache');
+  const r = trainTiny(cache, [
+    '--train',
+    `${path.join(tmp, 'a')},${path.join(tmp, 'b')}`,
+    '--train-framing',
+    'b=align-fairface',
+    '--dev',
+    path.join(tmp, 'a'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout) as {
     entry: { data: { train: Record<string, { framing: string; samples: number }> } };
@@ -75,30 +82,14 @@ test('each training set is embedded under its own framing, and the manifest entr
 
 test('--train-views adds every training face under another framing, as samples of their own', () => {
   const cache = path.join(tmp, 'cache-views');
-  const r = facets(
-    [
-      'train-heads',
-      '--train',
-      path.join(tmp, 'a'),
-      '--train-views',
-      'align-fairface',
-      '--dev',
-      path.join(tmp, 'b'),
-      '--embedding',
-      'facenet128',
-      '--framing',
-      'fairface',
-      '--hidden',
-      '8',
-      '--epochs',
-      '1',
-      '--no-svm',
-      '--no-compare',
-      '--dry-run',
-      '--json',
-    ],
-    { env: { FACETS_CACHE_DIR: cache, FACETS_HEADS_DIR: path.join(tmp, 'heads') }, timeoutMs: 300_000 },
-  );
+  const r = trainTiny(cache, [
+    '--train',
+    path.join(tmp, 'a'),
+    '--train-views',
+    'align-fairface',
+    '--dev',
+    path.join(tmp, 'b'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const train = (
     JSON.parse(r.stdout) as { entry: { data: { train: Record<string, { framing: string; samples: number }> } } }
