@@ -57,8 +57,9 @@ function patchHandler(handler: { run: Run }): void {
   };
 }
 
-/** Patches InferenceSession.run once for the process (benchmark only). */
 let installed = false;
+
+/** Patches InferenceSession.run once for the process (benchmark only). */
 export function timeSessions(): void {
   if (installed) return;
   installed = true;
