@@ -1,7 +1,7 @@
 /**
  * `node --import tsx bench/networks.ts [--threads n] [--faces n] [--networks a,b:model]`: milliseconds per face of each
- * attribute network the default analysis runs, by batch size, with the engine's session options (the
- * arena on for these fixed-size inputs). The measurement behind ATTRIBUTE_BATCH in analyzer.ts.
+ * attribute network the default analysis runs, by batch size, with the engine's session options
+ * ([Note: session memory] in main/engine/sessions.ts). The measurement behind ATTRIBUTE_BATCH in analyzer.ts.
  */
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';

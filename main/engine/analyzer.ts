@@ -121,7 +121,8 @@ export interface ImageAnalysis {
  * fixed-size networks by a third; an arena keeps the largest batch it has seen, so it needs a bounded
  * batch. Scanning 30 afw-dev photos with 2 workers: all faces batched, no arena 0.90 GB peak RSS;
  * batches of 4 with arena 1.34 GB; one face with arena 0.99 GB — and attributes 25 % faster than
- * batched (142–164 ms against 197–205 ms for the 4 faces). The networks still run side by side.
+ * batched (142–164 ms against 197–205 ms for the 4 faces). The networks still run side by side. (No
+ * session keeps an arena since 2026-12-04: [Note: session memory] in sessions.ts.)
  */
 const ATTRIBUTE_BATCH = 1;
 

@@ -66,9 +66,6 @@ export function parseProviders(value: string | undefined): Provider[] | undefine
   return list as Provider[];
 }
 
-/** Models whose spatial input size changes from run to run (see the arena note in `create`). */
-const VARIABLE_INPUT_MODELS = new Set(['pnet', 'rnet', 'onet']);
-
 export class ModelStore {
   private readonly sessions = new Map<string, Promise<LoadedModel>>();
   private manifestCache: Manifest | undefined;
@@ -137,10 +134,16 @@ export class ModelStore {
           // at the same time (and the UI beside them), and on 2 cores spinning threads starved them —
           // measured: detection 1.3× faster without spinning.
           extra: { session: { intra_op: { allow_spinning: '0' } } },
-          // P-Net sees a new input shape at every pyramid scale of every photo, which grows an arena to
-          // gigabytes over a scan: without one its memory follows each run's real needs. The other
-          // networks see fixed crop sizes, where the arena saves a third of their run time.
-          enableCpuMemArena: !VARIABLE_INPUT_MODELS.has(name),
+          // [Note: session memory] No memory arena and no memory patterns, for every network. P-Net sees a
+          // new input shape at every pyramid level of every photo, R-Net and O-Net a new batch size, and
+          // the face networks a new batch at the end of every photo: an arena keeps the largest block each
+          // has needed and memory patterns plan (and cache) one block per shape. Measured 2026-12-04 (2
+          // cores, 200 photos at 1920×1280 through `facets scan`, 2 workers): with the arena for the face
+          // networks and patterns for all, 4.57–4.73 photos/s at 1.25–1.31 GB peak RSS; with neither,
+          // 4.73–4.96 photos/s at 0.96–1.03 GB. A 768×512 P-Net level of a real photo: 71 ms with
+          // patterns, 57–59 without (bench note in README "Performance").
+          enableCpuMemArena: false,
+          enableMemPattern: false,
         });
         if (entry.quantized) {
           const disagreement = await this.int8Disagreement(entry, session, provider);

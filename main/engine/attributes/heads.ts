@@ -255,7 +255,7 @@ export function withTemperature(p: ArrayLike<number>, temperature: number): Floa
  * slower per face than a few (bench/networks.ts, 16 faces, interleaved, loaded 2-core machine, ms per
  * face at batch 1 / 4 / 16 — 2 intra-op threads: faceres 21.4 / 17.9 / 48.2, facenet128 7.8 / 4.6 /
  * 5.5, faceapi-age-gender 2.2 / 1.6 / 2.1; 1 thread: faceres 16.1 / 18.4 / 21.9, the others flat), and
- * the CPU arena keeps the largest batch a session has seen, so a bounded batch bounds its memory.
+ * a bounded batch bounds the memory a run takes ([Note: session memory] in sessions.ts).
  */
 export const EMBED_BATCH = 4;
 
