@@ -53,9 +53,12 @@ export interface ModelEntry {
   reference: string;
   /**
    * An int8 build of another entry ([Note: int8 models]): the float model it quantises and the file
-   * (relative to the models folder) of the activation ranges `facets models calibrate` measured.
+   * (relative to the models folder) of the activation ranges `facets models calibrate` measured;
+   * `weights`: how the int8 weights are stored (models/build/quantize.ts, default int8); `otherwise`: the
+   * build the engine tries next where this one does not compute what its float model does, before
+   * falling back to the float model.
    */
-  quantized?: { from: string; ranges: string };
+  quantized?: { from: string; ranges: string; weights?: 'int8' | 'uint8'; otherwise?: string };
 }
 
 export interface Manifest {

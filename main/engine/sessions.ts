@@ -149,8 +149,10 @@ export class ModelStore {
           const disagreement = await this.int8Disagreement(entry, session, provider);
           if (disagreement !== undefined) {
             await session.release();
-            const float = await this.create(entry.quantized.from);
-            return { ...float, fallbacks: [...fallbacks, `int8: ${disagreement}; runs ${float.entry.name}`] };
+            // The next build to try: another storage of the same integers, else the float model.
+            const tried = entry.quantized.otherwise ?? entry.quantized.from;
+            const next = await this.create(tried);
+            return { ...next, fallbacks: [...fallbacks, `int8: ${disagreement}; runs ${tried}`, ...next.fallbacks] };
           }
         }
         return { entry, session, provider, fallbacks };
@@ -181,7 +183,9 @@ export class ModelStore {
 
   /**
    * [Note: int8 models] An int8 model runs only where it computes what its float model computes: on x86
-   * CPUs without VNNI, onnxruntime's uint8 × int8 products can saturate. Both run once on a fixed probe
+   * CPUs without VNNI, onnxruntime's uint8 × int8 products can saturate. Where it does not, the build
+   * its manifest entry names as `otherwise` is tried (faceres-uint8: the same integers stored as uint8,
+   * which onnxruntime widens before multiplying), then the float model. Both run once on a fixed probe
    * image; a relative difference above INT8_TOLERANCE in any output is returned (undefined: they agree).
    */
   private async int8Disagreement(

@@ -51,7 +51,7 @@ const BUILDERS: Record<string, Builder> = {
         `${q.ranges} was measured on another build of ${from.name}: run facets models calibrate ${entry.name}`,
       );
     }
-    return quantizeModel(build(dir, from, context), ranges.ranges);
+    return quantizeModel(build(dir, from, context), ranges.ranges, q.weights ?? 'int8');
   },
 };
 

@@ -199,7 +199,14 @@ function scalarTensor(name: string, type: number, data: Float32Array | Uint8Arra
 }
 
 /** Quantises `bytes` with the activation `ranges` (tensor name → [min, max]). Deterministic. */
-export function quantizeModel(bytes: Uint8Array, ranges: Ranges): Uint8Array {
+/**
+ * How the int8 weights are stored. `int8`: as they are (zero point 0). `uint8`: the same integers plus
+ * 128, with zero point 128 — the same products, which onnxruntime computes on x86 CPUs without VNNI
+ * without the int16 saturation of its uint8 × int8 path (its uint8 × uint8 path widens first).
+ */
+export type WeightStorage = 'int8' | 'uint8';
+
+export function quantizeModel(bytes: Uint8Array, ranges: Ranges, weights: WeightStorage = 'int8'): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const g = new Graph(model);
   const graph = model.graph as NonNullable<Model['graph']>;
@@ -267,10 +274,30 @@ export function quantizeModel(bytes: Uint8Array, ranges: Ranges): Uint8Array {
       bq[o] = Math.round((unit.bias[o] as number) / (x.s * s));
     }
     const base = outs(node)[0] as string;
+    const unsigned = weights === 'uint8';
     newInits.push(
-      onnx.TensorProto.create({ name: `${base}__wq`, dims: unit.weightDims, dataType: T.INT8, rawData: raw(wq) }),
+      unsigned
+        ? onnx.TensorProto.create({
+            name: `${base}__wq`,
+            dims: unit.weightDims,
+            dataType: T.UINT8,
+            rawData: raw(Uint8Array.from(wq, (v) => v + 128)),
+          })
+        : onnx.TensorProto.create({ name: `${base}__wq`, dims: unit.weightDims, dataType: T.INT8, rawData: raw(wq) }),
       onnx.TensorProto.create({ name: `${base}__ws`, dims: [out], dataType: T.FLOAT, rawData: raw(ws) }),
-      onnx.TensorProto.create({ name: `${base}__wz`, dims: [out], dataType: T.INT8, rawData: raw(new Int8Array(out)) }),
+      unsigned
+        ? onnx.TensorProto.create({
+            name: `${base}__wz`,
+            dims: [out],
+            dataType: T.UINT8,
+            rawData: raw(new Uint8Array(out).fill(128)),
+          })
+        : onnx.TensorProto.create({
+            name: `${base}__wz`,
+            dims: [out],
+            dataType: T.INT8,
+            rawData: raw(new Int8Array(out)),
+          }),
       onnx.TensorProto.create({ name: `${base}__bq`, dims: [out], dataType: T.INT32, rawData: raw(bq) }),
     );
     nodes.push(

@@ -229,7 +229,9 @@ export async function extractEmbeddings(
 ): Promise<EmbeddingTable> {
   const net = NETWORKS[network];
   if (!net?.features) throw new Error(`${network} exposes no features`);
-  const sha256 = models.entry(net.model).sha256;
+  // The build that runs here, which is not the one named where an int8 model falls back to float
+  // ([Note: int8 models]): features of the two must not share a cache entry.
+  const sha256 = (await models.load(net.model)).entry.sha256;
   const framing: Framing = FRAMINGS[framingName];
   const tf = tableFiles(network, sha256, framingName, root);
   const cached = readTable(tf);

@@ -26,7 +26,7 @@ import {
   ageGroupOf,
   argmaxLabel,
 } from '../../main/engine/attributes/labels.js';
-import type { Attributes, ModelRef } from '../../main/engine/attributes/networks.js';
+import { type Attributes, type ModelRef, NETWORKS } from '../../main/engine/attributes/networks.js';
 import type { ModelStore } from '../../main/engine/sessions.js';
 import { ageMetrics, classMetrics } from '../../main/learning/metrics.js';
 import { packageRoot } from '../../main/paths.js';
@@ -85,6 +85,31 @@ export const SHIPPED_RECIPE: Omit<PipelineOptions, 'log' | 'dir'> = {
       'for Bias Measurement and Mitigation", WACV 2021',
   },
 };
+/**
+ * Why the shipped recipe cannot give the committed heads' bytes on this machine, if it cannot: each
+ * network whose features they read must run here as the build they were trained on. On an x86 CPU
+ * without VNNI faceres' int8 build falls back to the float model ([Note: int8 models]), whose features
+ * differ, so heads trained here would differ too. Empty: nothing stands in the way.
+ */
+export async function shippedRecipeBlockers(
+  models: ModelStore,
+  committed: HeadsEntry | null | undefined,
+): Promise<string[]> {
+  const blockers: string[] = [];
+  for (const n of committed?.embedding.networks ?? []) {
+    const model = NETWORKS[n.name]?.model ?? n.name;
+    const loaded = await models.load(model);
+    if (loaded.entry.sha256 !== n.sha256) {
+      const why = loaded.fallbacks.filter((f) => f.startsWith('int8:')).join('; ');
+      blockers.push(
+        `the committed heads read ${n.name} features from ${model} (sha256 ${n.sha256.slice(0, 12)}…), ` +
+          `which runs here as ${loaded.entry.name} (sha256 ${loaded.entry.sha256.slice(0, 12)}…${why ? `; ${why}` : ''})`,
+      );
+    }
+  }
+  return blockers;
+}
+
 export const DEFAULT_TRAIN_SETS = ['train/utkface-train', 'train/fer2013-train'].map((s) => path.join(SHARED_DATA, s));
 export const DEFAULT_DEV_SETS = ['eval/utkface-dev', 'eval/fer2013-dev'].map((s) => path.join(SHARED_DATA, s));
 

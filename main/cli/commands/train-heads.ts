@@ -11,6 +11,7 @@ import {
   DEFAULT_PIPELINE,
   type ResultRow,
   SHIPPED_RECIPE,
+  shippedRecipeBlockers,
   recalibrate,
   runPipeline,
 } from '../../../research/heads/pipeline.js';
@@ -78,6 +79,22 @@ async function shippedRecipe(
   },
 ): Promise<number> {
   const dir = shippedDir();
+  const blockers = await shippedRecipeBlockers(models, readHeadsManifest(dir)?.active);
+  if (io.check && blockers.length > 0) {
+    // Hours of work that cannot end in the committed bytes: say so at once.
+    const reason = `cannot rebuild the committed heads byte for byte on this machine: ${blockers.join('; ')}`;
+    if (io.json)
+      io.out(
+        JSON.stringify(
+          { committed: readHeadsManifest(dir)?.active?.sha256 ?? null, rebuilt: null, same: false, reason },
+          null,
+          2,
+        ),
+      );
+    else io.out(reason);
+    return 2;
+  }
+  for (const b of blockers) io.log(`warning: the heads trained here will differ from the committed ones: ${b}`);
   for (const set of [...SHIPPED_RECIPE.trainSets, ...(io.check ? [] : SHIPPED_RECIPE.devSets)]) {
     if (!existsSync(set)) throw new Error(`the shipped recipe needs ${set} (research data in ../shared)`);
   }
