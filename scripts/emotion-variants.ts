@@ -209,6 +209,35 @@ function score(files: string[]): void {
       });
     }
   }
+  // Several framings of the face averaged (a test-time augmentation): two framings per network, each
+  // plain and mirrored, in colour.
+  const rgb = (bs: string[]) => bs.filter((b) => !b.endsWith('|grey') || b.startsWith('emotion|'));
+  const pairs = (bs: string[]) => bs.flatMap((a, i) => bs.slice(i + 1).map((b) => [a, b] as const));
+  const both = (b: string) => [`${b}|plain`, `${b}|mirror`];
+  for (const [e1, e2] of pairs(rgb(emo))) {
+    for (const [f1, f2] of pairs(rgb(fa))) {
+      combos.push({
+        name: `${e1} & ${e2} + ${f1} & ${f2} (both)`,
+        parts: [e1, e2, f1, f2].flatMap(both),
+        mean: 'arith',
+      });
+    }
+    // Human's network under two framings beside face-api's under its serving one.
+    combos.push({
+      name: `${e1} & ${e2} + faceapi-expression|fairface|rgb (both)`,
+      parts: [e1, e2, 'faceapi-expression|fairface|rgb'].flatMap(both),
+      mean: 'arith',
+      weights: [0.5, 0.5, 0.5, 0.5, 1, 1],
+    });
+  }
+  for (const [f1, f2] of pairs(rgb(fa))) {
+    combos.push({
+      name: `emotion|fer|grey + ${f1} & ${f2} (both)`,
+      parts: ['emotion|fer|grey', f1, f2].flatMap(both),
+      mean: 'arith',
+      weights: [1, 1, 0.5, 0.5, 0.5, 0.5],
+    });
+  }
   const rows = combos.map((c) => {
     const acc = groups.map((g) => scoreSet(g.data, c));
     const primary = acc.filter((_, i) => groups[i]!.primary);
