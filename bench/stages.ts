@@ -78,12 +78,12 @@ export function timeSessions(): void {
   };
 }
 
-/** A ModelStore whose sessions are named for the timings. */
+/** A ModelStore whose sessions are named for the timings, by the build that runs (faceres-uint8 where int8 falls back). */
 export class TimedModelStore extends ModelStore {
   override load(name: string): ReturnType<ModelStore['load']> {
     const pending = super.load(name);
     void pending.then(
-      (m) => names.set(m.session, name),
+      (m) => names.set(m.session, m.entry.name),
       () => undefined,
     );
     return pending;
