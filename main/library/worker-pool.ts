@@ -13,8 +13,14 @@ export interface PoolSize {
   intraOpThreads: number;
 }
 
-/** Peak memory of one analysis worker (the engine's sessions and arenas): ~2.1 GB measured on afw-dev. */
-const WORKER_MEMORY_BYTES = 2.2 * 1024 ** 3;
+/**
+ * Memory budgeted per analysis worker. Measured 2026-12-04 (200 photos at 1920×1280, `facets scan`, peak
+ * RSS of the process): 0.63 GB with one worker, 0.95 GB with two — about 0.32 GB a worker beyond the
+ * process itself, since no session keeps an arena ([Note: session memory] in main/engine/sessions.ts;
+ * with arenas a worker had reached ~2.1 GB on afw-dev). Budgeted at over twice that for photos with
+ * many faces.
+ */
+const WORKER_MEMORY_BYTES = 0.75 * 1024 ** 3;
 const MAX_DEFAULT_WORKERS = 8;
 
 /**
@@ -22,7 +28,7 @@ const MAX_DEFAULT_WORKERS = 8;
  * 2 cores): 2 workers × 1 thread 3.3 photos/s, 1 × 1 1.9, 1 × 2 1.2, 2 × 2 1.6. Most of an image's
  * time is single-threaded JS (pyramid, crops, NMS) around many small inferences, so a core serves
  * best as a worker of its own with one intra-op thread, not as extra threads inside a session.
- * Workers are capped by memory (half the machine's RAM at ~2.2 GB each) and at 8.
+ * Workers are capped by memory (half the machine's RAM at 0.75 GB each) and at 8.
  */
 export function defaultPoolSize(
   cores = os.availableParallelism(),

@@ -20,7 +20,8 @@ test('worker threads follow the core count and the memory, one onnxruntime threa
   const GB = 1024 ** 3;
   assert.deepEqual(defaultPoolSize(2, undefined, undefined, 24 * GB), { workers: 2, intraOpThreads: 1 });
   assert.deepEqual(defaultPoolSize(16, undefined, undefined, 128 * GB), { workers: 8, intraOpThreads: 1 });
-  assert.deepEqual(defaultPoolSize(8, undefined, undefined, 16 * GB), { workers: 3, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(8, undefined, undefined, 16 * GB), { workers: 8, intraOpThreads: 1 });
+  assert.deepEqual(defaultPoolSize(8, undefined, undefined, 4 * GB), { workers: 2, intraOpThreads: 1 });
   assert.deepEqual(defaultPoolSize(4, undefined, undefined, 2 * GB), { workers: 1, intraOpThreads: 1 });
   assert.deepEqual(defaultPoolSize(1, undefined, undefined, 64 * GB), { workers: 1, intraOpThreads: 1 });
   assert.deepEqual(defaultPoolSize(8, 2, 4, 1 * GB), { workers: 2, intraOpThreads: 4 });
