@@ -208,13 +208,7 @@ export class ModelStore {
     for (const [name, x] of Object.entries(a)) {
       const y = b[name]?.data as Float32Array | undefined;
       if (!y || y.length !== x.length) return `no ${name} output like the float model's`;
-      let err = 0;
-      let norm = 0;
-      for (let i = 0; i < x.length; i++) {
-        err += ((x[i] as number) - (y[i] as number)) ** 2;
-        norm += (x[i] as number) ** 2;
-      }
-      const relative = Math.sqrt(err / Math.max(norm, 1e-12));
+      const relative = relativeDifference(x, y);
       if (!(relative <= INT8_TOLERANCE)) return `${name} differs from the float model's by ${relative.toFixed(3)}`;
     }
     return undefined;
@@ -238,6 +232,17 @@ export class ModelStore {
       await float.release();
     }
   }
+}
+
+/** ‖x − y‖ / ‖x‖ (L2): how far a quantised model's output `y` is from its float model's `x`. */
+export function relativeDifference(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let err = 0;
+  let norm = 0;
+  for (let i = 0; i < x.length; i++) {
+    err += ((x[i] as number) - (y[i] as number)) ** 2;
+    norm += (x[i] as number) ** 2;
+  }
+  return Math.sqrt(err / Math.max(norm, 1e-12));
 }
 
 /**

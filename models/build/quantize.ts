@@ -198,7 +198,6 @@ function scalarTensor(name: string, type: number, data: Float32Array | Uint8Arra
   return onnx.TensorProto.create({ name, dims: [], dataType: type, rawData: raw(data) });
 }
 
-/** Quantises `bytes` with the activation `ranges` (tensor name → [min, max]). Deterministic. */
 /**
  * How the int8 weights are stored. `int8`: as they are (zero point 0). `uint8`: the same integers plus
  * 128, with zero point 128 — the same products, which onnxruntime computes on x86 CPUs without VNNI
@@ -206,6 +205,7 @@ function scalarTensor(name: string, type: number, data: Float32Array | Uint8Arra
  */
 export type WeightStorage = 'int8' | 'uint8';
 
+/** Quantises `bytes` with the activation `ranges` (tensor name → [min, max]). Deterministic. */
 export function quantizeModel(bytes: Uint8Array, ranges: Ranges, weights: WeightStorage = 'int8'): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const g = new Graph(model);
@@ -275,29 +275,13 @@ export function quantizeModel(bytes: Uint8Array, ranges: Ranges, weights: Weight
     }
     const base = outs(node)[0] as string;
     const unsigned = weights === 'uint8';
+    const wType = unsigned ? T.UINT8 : T.INT8;
+    const stored = unsigned ? Uint8Array.from(wq, (v) => v + 128) : wq;
+    const zeros = unsigned ? new Uint8Array(out).fill(128) : new Int8Array(out);
     newInits.push(
-      unsigned
-        ? onnx.TensorProto.create({
-            name: `${base}__wq`,
-            dims: unit.weightDims,
-            dataType: T.UINT8,
-            rawData: raw(Uint8Array.from(wq, (v) => v + 128)),
-          })
-        : onnx.TensorProto.create({ name: `${base}__wq`, dims: unit.weightDims, dataType: T.INT8, rawData: raw(wq) }),
+      onnx.TensorProto.create({ name: `${base}__wq`, dims: unit.weightDims, dataType: wType, rawData: raw(stored) }),
       onnx.TensorProto.create({ name: `${base}__ws`, dims: [out], dataType: T.FLOAT, rawData: raw(ws) }),
-      unsigned
-        ? onnx.TensorProto.create({
-            name: `${base}__wz`,
-            dims: [out],
-            dataType: T.UINT8,
-            rawData: raw(new Uint8Array(out).fill(128)),
-          })
-        : onnx.TensorProto.create({
-            name: `${base}__wz`,
-            dims: [out],
-            dataType: T.INT8,
-            rawData: raw(new Int8Array(out)),
-          }),
+      onnx.TensorProto.create({ name: `${base}__wz`, dims: [out], dataType: wType, rawData: raw(zeros) }),
       onnx.TensorProto.create({ name: `${base}__bq`, dims: [out], dataType: T.INT32, rawData: raw(bq) }),
     );
     nodes.push(

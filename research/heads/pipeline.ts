@@ -85,11 +85,12 @@ export const SHIPPED_RECIPE: Omit<PipelineOptions, 'log' | 'dir'> = {
       'for Bias Measurement and Mitigation", WACV 2021',
   },
 };
+
 /**
  * Why the shipped recipe cannot give the committed heads' bytes on this machine, if it cannot: each
  * network whose features they read must run here as the build they were trained on. On an x86 CPU
- * without VNNI faceres' int8 build falls back to the float model ([Note: int8 models]), whose features
- * differ, so heads trained here would differ too. Empty: nothing stands in the way.
+ * without VNNI faceres-int8 gives way to faceres-uint8 ([Note: int8 models]), so heads trained here would
+ * differ too. Empty: nothing known stands in the way (kernels chosen by CPU can still change the floats).
  */
 export async function shippedRecipeBlockers(
   models: ModelStore,

@@ -151,7 +151,8 @@ describe('shipped heads on a fresh install', { timeout: 3_000_000 }, () => {
       t.skip('../shared/data/train/fairface-train is absent (research data): the rebuild cannot run');
       return;
     }
-    // The heads read faceres' int8 features; an x86 CPU without VNNI runs the float model instead.
+    // The heads read faceres-int8's features; an x86 CPU without VNNI runs faceres-uint8 instead, and
+    // onnxruntime's other kernels differ by CPU too (models/README.md, "Byte for byte").
     const probe = new ModelStore(undefined, { providers: ['cpu'] });
     const blockers = await shippedRecipeBlockers(probe, readHeadsManifest(SHIPPED)?.active).finally(() =>
       probe.release(),

@@ -79,18 +79,13 @@ async function shippedRecipe(
   },
 ): Promise<number> {
   const dir = shippedDir();
-  const blockers = await shippedRecipeBlockers(models, readHeadsManifest(dir)?.active);
+  const committed = readHeadsManifest(dir)?.active;
+  const blockers = await shippedRecipeBlockers(models, committed);
   if (io.check && blockers.length > 0) {
     // Hours of work that cannot end in the committed bytes: say so at once.
     const reason = `cannot rebuild the committed heads byte for byte on this machine: ${blockers.join('; ')}`;
     if (io.json)
-      io.out(
-        JSON.stringify(
-          { committed: readHeadsManifest(dir)?.active?.sha256 ?? null, rebuilt: null, same: false, reason },
-          null,
-          2,
-        ),
-      );
+      io.out(JSON.stringify({ committed: committed?.sha256 ?? null, rebuilt: null, same: false, reason }, null, 2));
     else io.out(reason);
     return 2;
   }
@@ -106,7 +101,6 @@ async function shippedRecipe(
     progress: io.progress,
   });
   if (io.check) {
-    const committed = readHeadsManifest(dir)?.active;
     const sha256 = result.bytesSha256 ?? '';
     const same = committed?.sha256 === sha256;
     if (io.json) io.out(JSON.stringify({ committed: committed?.sha256 ?? null, rebuilt: sha256, same }, null, 2));
